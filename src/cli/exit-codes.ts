@@ -1,0 +1,22 @@
+/**
+ * Exit codes of every imtap command (documented in docs/cli.md). Cron jobs and scripts rely on them: never reuse a
+ * number for another meaning.
+ */
+export const EXIT = {
+  /** Everything asked for was done, and every input was read cleanly. */
+  OK: 0,
+  /** A fatal error: an input could not be opened or is not a capture, an output could not be written. */
+  ERROR: 1,
+  /** The command line is wrong (unknown command or option, missing argument). */
+  USAGE: 2,
+  /** An input was damaged (truncated or corrupt): every good record was processed, the damage is reported. */
+  DAMAGED: 3,
+} as const;
+
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** The worse of two outcomes: an error outranks damage, damage outranks success. */
+export function worst(a: number, b: number): number {
+  const rank = (c: number) => (c === EXIT.ERROR ? 3 : c === EXIT.USAGE ? 4 : c === EXIT.DAMAGED ? 2 : c === EXIT.OK ? 0 : 1);
+  return rank(a) >= rank(b) ? a : b;
+}

@@ -1,0 +1,66 @@
+/**
+ * The command line: option tables and dispatch. Each command's module is imported only when that command runs, so
+ * that `imtap --help` starts without loading the heavy parts.
+ */
+import yargs from 'yargs';
+import { EXIT } from './exit-codes.js';
+import type { Output } from './output.js';
+
+class UsageError extends Error {}
+
+export interface MainIo {
+  stdout: Output;
+  stderr: Output;
+  stdin?: NodeJS.ReadableStream;
+}
+
+/** Run imtap with the given arguments; resolves to the exit code. Never calls process.exit. */
+export async function main(argv: string[], io?: Partial<MainIo>): Promise<number> {
+  const { processOutput } = await import('./output.js');
+  const out = io?.stdout ?? processOutput(process.stdout);
+  const err = io?.stderr ?? processOutput(process.stderr);
+  let code: number = EXIT.OK;
+  const parser = yargs(argv)
+    .scriptName('imtap')
+    .usage('imtap — who uses which instant messenger, from where, and what they send (from captured traffic)\n\nUsage: $0 <command> [options]')
+    .command(
+      'inspect <captures..>',
+      'Describe capture files: format, link types, packets, bytes, time span, protocols, anomalies, damage',
+      (y) =>
+        y
+          .positional('captures', { type: 'string', array: true, describe: 'pcap or pcapng files (gzip allowed); "-" reads standard input', demandOption: true })
+          .option('json', { type: 'boolean', default: false, describe: 'print JSON (an array, one object per capture)' })
+          .example('$0 inspect fixtures/pcaps/irc/irc-privmsg.pcap', 'summary of one capture')
+          .example('tcpdump -i eth0 -w - | $0 inspect -', 'read a live pipe from standard input'),
+      async (args) => {
+        const { inspectCommand } = await import('./inspect.js');
+        code = await inspectCommand({ captures: args.captures as string[], json: args.json }, { stdout: out, stderr: err, stdin: io?.stdin });
+      },
+    )
+    .demandCommand(1, 'Name a command: imtap inspect <capture>…  (imtap --help lists them)')
+    .strict()
+    .help()
+    .alias('h', 'help')
+    .version()
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .exitProcess(false)
+    .fail((msg, e) => {
+      if (e && !(e instanceof UsageError)) throw e;
+      throw new UsageError(msg ?? e?.message ?? 'bad usage');
+    });
+  try {
+    let helpText = '';
+    await parser.parseAsync(argv, {}, (_e, _argv, output) => {
+      helpText = output;
+    });
+    if (helpText) out.write(helpText + '\n');
+    return code;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      err.write(`imtap: ${e.message}\n(run imtap --help for usage)\n`);
+      return EXIT.USAGE;
+    }
+    err.write(`imtap: ${e instanceof Error ? e.message : String(e)}\n`);
+    return EXIT.ERROR;
+  }
+}

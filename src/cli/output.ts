@@ -1,0 +1,41 @@
+/** Where a command writes: a stream, whether it is a terminal, and whether colours are wanted. */
+export interface Output {
+  write(s: string): void;
+  readonly isTTY: boolean;
+  readonly columns: number;
+  /** Colours on a terminal unless NO_COLOR is set; FORCE_COLOR (non-empty, not "0") forces them anywhere. */
+  readonly color: boolean;
+}
+
+export function wantColor(isTTY: boolean, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '' && env.FORCE_COLOR !== '0') return true;
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  return isTTY;
+}
+
+export function processOutput(stream: NodeJS.WriteStream): Output {
+  // A reader that goes away (imtap … | head) is not an error worth a stack trace.
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
+  const isTTY = Boolean(stream.isTTY);
+  return {
+    write: (s) => void stream.write(s),
+    isTTY,
+    columns: stream.columns || 100,
+    color: wantColor(isTTY),
+  };
+}
+
+/** An Output that collects text, for tests and for rendering into files. */
+export function memoryOutput(opts: { isTTY?: boolean; color?: boolean; columns?: number } = {}): Output & { text(): string } {
+  const parts: string[] = [];
+  return {
+    write: (s) => void parts.push(s),
+    isTTY: opts.isTTY ?? false,
+    columns: opts.columns ?? 100,
+    color: opts.color ?? false,
+    text: () => parts.join(''),
+  };
+}

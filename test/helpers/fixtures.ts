@@ -1,0 +1,29 @@
+/** Locating the real captures of fixtures/pcaps: a new file there is a new test case. */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const PCAPS = path.join(ROOT, 'fixtures/pcaps');
+
+/** Every capture under fixtures/pcaps (by extension only to find them; imtap itself sniffs the format). */
+export function allCaptures(): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (/\.(pcap|pcapng|dmp)$/.test(e.name)) out.push(p);
+    }
+  };
+  walk(PCAPS);
+  return out.sort();
+}
+
+export function fixture(rel: string): string {
+  return path.join(PCAPS, rel);
+}
+
+export function rel(p: string): string {
+  return path.relative(PCAPS, p);
+}
