@@ -8,6 +8,11 @@ import type { Output } from './output.js';
 
 class UsageError extends Error {}
 
+// yargs-parser drops a lone "-" (the conventional name of standard input), so it is carried through parsing under
+// a token no user types, and restored before a command sees its arguments.
+const STDIN_TOKEN = '\u0000stdin';
+const restoreStdin = (names: string[]) => names.map((n) => (n === STDIN_TOKEN ? '-' : n));
+
 export interface MainIo {
   stdout: Output;
   stderr: Output;
@@ -20,6 +25,7 @@ export async function main(argv: string[], io?: Partial<MainIo>): Promise<number
   const out = io?.stdout ?? processOutput(process.stdout);
   const err = io?.stderr ?? processOutput(process.stderr);
   let code: number = EXIT.OK;
+  argv = argv.map((a) => (a === '-' ? STDIN_TOKEN : a));
   const parser = yargs(argv)
     .scriptName('imtap')
     .usage('imtap — who uses which instant messenger, from where, and what they send (from captured traffic)\n\nUsage: $0 <command> [options]')
@@ -34,7 +40,7 @@ export async function main(argv: string[], io?: Partial<MainIo>): Promise<number
           .example('tcpdump -i eth0 -w - | $0 inspect -', 'read a live pipe from standard input'),
       async (args) => {
         const { inspectCommand } = await import('./inspect.js');
-        code = await inspectCommand({ captures: args.captures as string[], json: args.json }, { stdout: out, stderr: err, stdin: io?.stdin });
+        code = await inspectCommand({ captures: restoreStdin(args.captures as string[]), json: args.json }, { stdout: out, stderr: err, stdin: io?.stdin });
       },
     )
     .demandCommand(1, 'Name a command: imtap inspect <capture>…  (imtap --help lists them)')

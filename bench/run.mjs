@@ -1,0 +1,105 @@
+#!/usr/bin/env node
+// npm run bench: time imtap against the floor (../shared/bench/limit-walk.mjs) and peer tools on the same corpus,
+// in the same run. Not part of npm test.
+//
+//   node bench/run.mjs [--copies 120] [--small 30] [--runs 3] [--no-peers]
+//
+// The corpus is built once by ../shared/bench/make-corpus.sh (needs tcprewrite from Debian's tcpreplay and
+// mergecap/editcap/capinfos from tshark) into bench/.corpus/, and reused by later runs.
+// Wall time is the median of --runs runs, taken alternately so that the machine's state affects all alike.
+// Peak memory is the maximum resident set size, from /usr/bin/time where installed, else from a hook that
+// reports Node's own maxRSS at exit (Node tools only).
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const SHARED = path.resolve(ROOT, '../shared');
+const CORPUS_DIR = path.join(ROOT, 'bench/.corpus');
+const args = process.argv.slice(2);
+const opt = (name, def) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : def;
+};
+const copies = Number(opt('copies', 120));
+const small = Number(opt('small', 30));
+const runs = Number(opt('runs', 3));
+const peers = !args.includes('--no-peers');
+
+const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+const TIME = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
+
+function corpus(n) {
+  fs.mkdirSync(CORPUS_DIR, { recursive: true });
+  const out = path.join(CORPUS_DIR, `corpus-${n}.pcap`);
+  if (!fs.existsSync(out)) {
+    for (const tool of ['tcprewrite', 'mergecap']) {
+      if (!has(tool)) {
+        console.error(`bench: ${tool} is missing; as root: apt-get install -y tcpreplay tshark`);
+        process.exit(1);
+      }
+    }
+    console.error(`bench: building ${path.relative(ROOT, out)} (${n} copies) …`);
+    execFileSync('bash', [path.join(SHARED, 'bench/make-corpus.sh'), out + '.tmp', String(n)], { stdio: ['ignore', 'inherit', 'inherit'] });
+    fs.renameSync(out + '.tmp', out);
+  }
+  return out;
+}
+
+if (!fs.existsSync(path.join(ROOT, 'dist/bin/imtap.js'))) execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
+const imtap = path.join(ROOT, 'dist/bin/imtap.js');
+const rssHook = path.join(ROOT, 'bench/rss-hook.cjs');
+
+/** One timed run: wall seconds and peak RSS in MiB. */
+function once(cmd, argv, node) {
+  const full = node ? [process.execPath, '--require', rssHook, ...argv] : [cmd, ...argv];
+  const wrapped = TIME ? [TIME, '-f', 'IMTAP_MAXRSS_KB=%M', ...full] : full;
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(wrapped[0], wrapped.slice(1), { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'pipe'] });
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (r.status !== 0 && r.status !== 3) throw new Error(`${full.join(' ')} failed (${r.status}): ${r.stderr}`);
+  const kb = /IMTAP_MAXRSS_KB=(\d+)/.exec(r.stderr)?.[1] ?? /IMTAP_NODE_MAXRSS_KB=(\d+)/.exec(r.stderr)?.[1];
+  return { seconds, rssMiB: kb ? Number(kb) / 1024 : NaN, stdout: r.stdout };
+}
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+function measure(tools, file) {
+  const res = new Map(tools.map((t) => [t.name, { seconds: [], rss: [] }]));
+  for (let i = 0; i < runs; i++) {
+    for (const t of tools) {
+      const r = once(t.cmd, t.argv(file), t.node);
+      res.get(t.name).seconds.push(r.seconds);
+      res.get(t.name).rss.push(r.rssMiB);
+    }
+  }
+  return tools.map((t) => ({ name: t.name, seconds: median(res.get(t.name).seconds), rssMiB: Math.max(...res.get(t.name).rss) }));
+}
+
+const tools = [
+  { name: 'limit-walk', node: true, argv: (f) => [path.join(SHARED, 'bench/limit-walk.mjs'), f] },
+  { name: 'imtap inspect', node: true, argv: (f) => [imtap, 'inspect', '--json', f] },
+];
+if (peers && has('capinfos')) tools.push({ name: 'capinfos', cmd: 'capinfos', argv: (f) => ['-c', '-d', '-a', '-e', f] });
+if (peers && has('tcpdump')) tools.push({ name: 'tcpdump -r (to /dev/null)', cmd: 'tcpdump', argv: (f) => ['-n', '-q', '-r', f, '-w', '/dev/null'] });
+
+const big = corpus(copies);
+const little = corpus(small);
+const size = fs.statSync(big).size;
+console.log(`corpus: ${path.relative(ROOT, big)}, ${(size / 1e6).toFixed(1)} MB; ${runs} runs each, median wall time; node ${process.version}`);
+const rows = measure(tools, big);
+const floor = rows.find((r) => r.name === 'limit-walk');
+console.log('\n| tool | wall s | MB/s | × limit-walk | peak RSS MiB |');
+console.log('|---|---:|---:|---:|---:|');
+for (const r of rows) {
+  console.log(`| ${r.name} | ${r.seconds.toFixed(3)} | ${(size / 1e6 / r.seconds).toFixed(0)} | ${(r.seconds / floor.seconds).toFixed(2)} | ${r.rssMiB.toFixed(0)} |`);
+}
+const smallRows = measure(tools.filter((t) => t.name === 'imtap inspect'), little);
+const smallSize = fs.statSync(little).size;
+const bigInspect = rows.find((r) => r.name === 'imtap inspect');
+console.log(`\npeak memory of imtap inspect: ${smallRows[0].rssMiB.toFixed(0)} MiB on ${(smallSize / 1e6).toFixed(0)} MB (${small} copies), ${bigInspect.rssMiB.toFixed(0)} MiB on ${(size / 1e6).toFixed(0)} MB (${copies} copies): ratio ${(bigInspect.rssMiB / smallRows[0].rssMiB).toFixed(2)}`);
+console.log(JSON.stringify({ corpusBytes: size, runs, results: rows, small: { corpusBytes: smallSize, ...smallRows[0] } }));
