@@ -10,10 +10,13 @@ import { epochTime, isoTime, secondsBetween } from '../util/time.js';
 import { EXIT, worst } from './exit-codes.js';
 import type { Output } from './output.js';
 import { terminalSafe } from '../util/escape.js';
+import type { FlowRecord } from '../flows/flow-record.js';
 
 export interface InspectArgs {
   captures: string[];
   json: boolean;
+  /** List every TCP/UDP flow (decode + flow table + TCP reassembly). */
+  flows?: boolean;
 }
 
 export interface InspectReport {
@@ -48,10 +51,12 @@ export interface InspectReport {
   truncated: boolean;
   issues: { code: string; offset: number; message: string }[];
   issueCounts: Record<string, number>;
+  /** With --flows: flow-table counters (created, ended, timedOut, evicted, closed, reused, notFlow, peakLive). */
+  flowStats?: Record<string, number>;
 }
 
-export async function buildInspectReport(file: string, stdin?: NodeJS.ReadableStream): Promise<InspectReport> {
-  const { summary, stats } = await inspectCapture(file, stdin ? { stdin } : {});
+export async function buildInspectReport(file: string, stdin?: NodeJS.ReadableStream, onFlow?: (r: FlowRecord) => void): Promise<InspectReport> {
+  const { summary, stats } = await inspectCapture(file, stdin ? { stdin } : {}, onFlow ? { onFlow } : {});
   const digits = summary.precision === 'microseconds' ? 6 : 9;
   const has = stats.packets > 0 && Number.isFinite(stats.firstSec);
   const truncated = summary.issues.list.some((i) => i.code === 'pcap_truncated_record' || i.code === 'pcapng_truncated_block' || i.code === 'gzip_error' || i.code === 'capture_too_short');
@@ -87,28 +92,68 @@ export async function buildInspectReport(file: string, stdin?: NodeJS.ReadableSt
     truncated,
     issues: summary.issues.list.map((i) => ({ ...i })),
     issueCounts: summary.issues.countsObject(),
+    ...(stats.flows ? { flowStats: { ...stats.flows.stats } } : {}),
   };
 }
 
 export async function inspectCommand(args: InspectArgs, io: { stdout: Output; stderr: Output; stdin?: NodeJS.ReadableStream | undefined }): Promise<number> {
   let code: number = EXIT.OK;
-  const reports: InspectReport[] = [];
-  for (const file of args.captures) {
+  const out = io.stdout;
+  // Flows are written as they end, so that memory does not grow with the capture. In JSON the array of flows comes
+  // first in each capture's object, the summary fields after it.
+  if (args.json) out.write('[');
+  for (const [i, file] of args.captures.entries()) {
+    let nflows = 0;
+    if (args.json) out.write(`${i > 0 ? ',' : ''}\n{"file":${JSON.stringify(file)}${args.flows ? ',"flows":[' : ''}`);
+    else if (args.flows) out.write(`Flows of ${terminalSafe(file)}:\n${FLOW_HEADER}\n`);
+    const onFlow = args.flows
+      ? (r: FlowRecord) => {
+          out.write(args.json ? `${nflows > 0 ? ',' : ''}\n${JSON.stringify(r)}` : flowLine(r) + '\n');
+          nflows++;
+        }
+      : undefined;
     try {
-      const r = await buildInspectReport(file, io.stdin);
-      reports.push(r);
+      const r = await buildInspectReport(file, io.stdin, onFlow);
       if (r.status === 'partial') {
         code = worst(code, EXIT.DAMAGED);
         for (const i of r.issues.filter((x) => isDamage(x.code as never))) io.stderr.write(`imtap: ${terminalSafe(file)}: ${i.code} at byte ${i.offset}: ${terminalSafe(i.message)}\n`);
       }
-      if (!args.json) io.stdout.write(renderText(r, io.stdout) + '\n');
+      if (args.json) {
+        const { file: _f, ...rest } = r;
+        out.write(`${args.flows ? ']' : ''},${JSON.stringify(rest).slice(1)}`);
+      } else out.write((args.flows ? '\n' : '') + renderText(r, out) + '\n');
     } catch (e) {
       code = worst(code, EXIT.ERROR);
-      io.stderr.write(`imtap: ${terminalSafe(e instanceof Error ? e.message : String(e))}\n`);
+      const msg = e instanceof Error ? e.message : String(e);
+      io.stderr.write(`imtap: ${terminalSafe(msg)}\n`);
+      if (args.json) out.write(`${args.flows ? ']' : ''},"error":${JSON.stringify(msg)}}`);
     }
   }
-  if (args.json) io.stdout.write(JSON.stringify(reports, null, 2) + '\n');
+  if (args.json) out.write('\n]\n');
   return code;
+}
+
+const FLOW_HEADER = `${'id'.padStart(7)} ${'proto'.padEnd(5)} ${'client'.padStart(28)}    ${'server'.padEnd(28)} ${'orient'.padEnd(12)} ${'packets c>s/s>c'.padStart(17)} ${'bytes c>s/s>c'.padStart(23)} ${'seconds'.padStart(11)} ${'state'.padEnd(11)} ${'end'.padEnd(12)} gaps/anomalies`;
+
+function flowLine(r: FlowRecord): string {
+  const ep = (ip: string, port: number) => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
+  const gaps = r.gaps[0]! + r.gaps[1]!;
+  const anomalies = Object.entries(r.anomalies)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+  return [
+    String(r.id).padStart(7),
+    r.transport.padEnd(5),
+    ep(r.client, r.clientPort).padStart(28),
+    '-> ' + ep(r.server, r.serverPort).padEnd(28),
+    r.orientation.padEnd(12),
+    `${r.packets[0]}/${r.packets[1]}`.padStart(17),
+    `${r.bytes[0]}/${r.bytes[1]}`.padStart(23),
+    r.durationSeconds.toFixed(3).padStart(11),
+    r.state.padEnd(11),
+    r.endReason.padEnd(12),
+    gaps > 0 || anomalies ? `${gaps}${anomalies ? ' ' + anomalies : ''}` : '-',
+  ].join(' ');
 }
 
 function renderText(r: InspectReport, out: Output): string {

@@ -40,11 +40,13 @@ export async function main(argv: string[], io?: Partial<MainIo>): Promise<number
         y
           .positional('captures', { type: 'string', array: true, describe: 'pcap or pcapng files (gzip allowed); "-" reads standard input', demandOption: true })
           .option('json', { type: 'boolean', default: false, describe: 'print JSON (an array, one object per capture)' })
+          .option('flows', { type: 'boolean', default: false, describe: 'also list every TCP/UDP flow (endpoints, orientation, counters, duration, gaps, anomalies)' })
           .example('$0 inspect fixtures/pcaps/irc/irc-privmsg.pcap', 'summary of one capture')
+          .example('$0 inspect --flows fixtures/pcaps/irc/irc-basic.pcap', 'one line per TCP/UDP flow, then the summary')
           .example('tcpdump -i eth0 -w - | $0 inspect -', 'read a live pipe from standard input'),
       async (args) => {
         const { inspectCommand } = await import('./inspect.js');
-        code = await inspectCommand({ captures: restoreStdin(args.captures as string[]), json: args.json }, { stdout: out, stderr: err, stdin: io?.stdin });
+        code = await inspectCommand({ captures: restoreStdin(args.captures as string[]), json: args.json, flows: args.flows }, { stdout: out, stderr: err, stdin: io?.stdin });
       },
     )
     .demandCommand(1, 'Name a command: imtap inspect <capture>…  (imtap --help lists them)')

@@ -8,9 +8,19 @@ import { readCapture, type CaptureSummary, type ReadOptions } from '../decoders/
 import { anomalyCounts } from '../decoders/net/anomalies.js';
 import { L4, Net, newDecodedPacket } from '../decoders/net/decoded.js';
 import { PacketDecoder } from '../decoders/net/decoder.js';
+import { FlowTable } from '../flows/flow-table.js';
+import { flowRecord, type FlowRecord } from '../flows/flow-record.js';
+import type { FlowLimits } from '../flows/options.js';
+
+export interface StatsOptions {
+  /** Track flows and reassemble TCP; each finished flow is passed here as it ends. */
+  onFlow?: (rec: FlowRecord) => void;
+  flowLimits?: Partial<FlowLimits>;
+}
 
 export class CaptureStats {
   readonly decoder = new PacketDecoder();
+  readonly flows: FlowTable | null;
   private readonly pkt = newDecodedPacket();
   packets = 0;
   bytes = 0;
@@ -29,6 +39,11 @@ export class CaptureStats {
   readonly net = { ipv4: 0, ipv6: 0, arp: 0, other: 0, undecoded: 0 };
   readonly transport = { tcp: 0, udp: 0, icmp: 0, icmpv6: 0, other: 0, none: 0 };
   readonly tunnels = { vlan: 0, pppoe: 0, gtpu: 0, ipFragments: 0, reassembled: 0 };
+
+  constructor(opts: StatsOptions = {}) {
+    const onFlow = opts.onFlow;
+    this.flows = onFlow ? new FlowTable({ onFlowEnd: (f) => onFlow(flowRecord(f, 9)) }, opts.flowLimits) : null;
+  }
 
   /** The per-packet callback; bound so it can be handed to a reader as is. */
   readonly onPacket = (rec: PacketRecord): void => {
@@ -78,6 +93,7 @@ export class CaptureStats {
       return;
     }
     if (p.reassembled) this.tunnels.reassembled++;
+    if (this.flows !== null) this.flows.packet(p, rec);
     switch (p.l4) {
       case L4.TCP:
         this.transport.tcp++;
@@ -108,6 +124,7 @@ export class CaptureStats {
   /** Close the counting: call once after the last packet. */
   finish(): void {
     this.flushRun(-1);
+    this.flows?.finish();
   }
 
   anomalies(): Record<string, number> {
@@ -115,8 +132,8 @@ export class CaptureStats {
   }
 }
 
-export async function inspectCapture(name: string, opts: ReadOptions = {}): Promise<{ summary: CaptureSummary; stats: CaptureStats }> {
-  const stats = new CaptureStats();
+export async function inspectCapture(name: string, opts: ReadOptions = {}, statsOpts: StatsOptions = {}): Promise<{ summary: CaptureSummary; stats: CaptureStats }> {
+  const stats = new CaptureStats(statsOpts);
   const summary = await readCapture(name, stats.onPacket, opts);
   stats.finish();
   return { summary, stats };

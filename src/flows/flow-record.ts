@@ -1,0 +1,78 @@
+/**
+ * A finished flow as a plain record: what `imtap inspect --flows` prints and what storage will write. Built once per
+ * flow when it ends (not on the per-packet path).
+ */
+import { clientText, flowEnd, flowStart, FlowState, serverText, type Flow } from './flow.js';
+import { epochTime, isoTime, secondsBetween } from '../util/time.js';
+
+export interface FlowRecord {
+  id: number;
+  transport: 'tcp' | 'udp';
+  client: string;
+  clientPort: number;
+  server: string;
+  serverPort: number;
+  /** How the client was told from the server: syn, synack, port (no handshake seen), first_packet, expected. */
+  orientation: string;
+  vlan: number[];
+  tunnelDepth: number;
+  start: string;
+  end: string;
+  startEpoch: string;
+  endEpoch: string;
+  durationSeconds: number;
+  state: 'new' | 'established' | 'closed' | 'udp';
+  endReason: string;
+  /** Per direction: [client → server, server → client]. */
+  packets: number[];
+  bytes: number[];
+  payloadBytes: number[];
+  tcpFlags: string[];
+  retransmissions: number[];
+  outOfOrder: number[];
+  gaps: number[];
+  gapBytes: number[];
+  anomalies: Record<string, number>;
+  expected: string | null;
+}
+
+const FLAG_NAMES = ['FIN', 'SYN', 'RST', 'PSH', 'ACK', 'URG', 'ECE', 'CWR', 'NS'];
+
+function flagText(bits: number): string {
+  return FLAG_NAMES.filter((_, i) => bits & (1 << i)).join(',');
+}
+
+export function flowRecord(f: Flow, digits = 6): FlowRecord {
+  const [ss, sn] = flowStart(f);
+  const [es, en] = flowEnd(f);
+  const st = f.streams;
+  const per = (g: (d: 0 | 1) => number) => [g(0), g(1)];
+  return {
+    id: f.id,
+    transport: f.proto === 6 ? 'tcp' : 'udp',
+    client: clientText(f),
+    clientPort: f.cport,
+    server: serverText(f),
+    serverPort: f.sport,
+    orientation: f.orientation,
+    vlan: [f.vlanOuter, f.vlanInner].filter((v) => v >= 0),
+    tunnelDepth: f.tunnelDepth,
+    start: isoTime(ss, sn, digits),
+    end: isoTime(es, en, digits),
+    startEpoch: epochTime(ss, sn, digits),
+    endEpoch: epochTime(es, en, digits),
+    durationSeconds: secondsBetween(es, en, ss, sn),
+    state: f.proto === 17 ? 'udp' : f.state === FlowState.Closed ? 'closed' : f.state === FlowState.Established ? 'established' : 'new',
+    endReason: f.endReason ?? 'live',
+    packets: [...f.packets],
+    bytes: [...f.bytes],
+    payloadBytes: [...f.payloadBytes],
+    tcpFlags: f.proto === 6 ? f.tcpFlags.map(flagText) : [],
+    retransmissions: per((d) => st[d]?.retransmissions ?? 0),
+    outOfOrder: per((d) => st[d]?.outOfOrder ?? 0),
+    gaps: per((d) => st[d]?.gaps ?? 0),
+    gapBytes: per((d) => st[d]?.gapBytes ?? 0),
+    anomalies: f.anomalies ? Object.fromEntries(f.anomalies) : {},
+    expected: f.expected?.analyzer ?? null,
+  };
+}

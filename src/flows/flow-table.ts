@@ -1,0 +1,373 @@
+/**
+ * The flow table: finds the flow of each TCP/UDP packet in O(1) by a symmetric numeric hash of its 5-tuple (with VLAN
+ * and tunnel depth), tells client from server, counts per direction, feeds TCP reassembly, ends flows on close, idle
+ * timeout, eviction or end of input, and hands each ended flow on before releasing it.
+ *
+ * Timeouts: one idle list per timeout class (UDP, TCP not established, TCP established, TCP closed), each kept in
+ * order of last activity, so expiry only ever looks at the heads. Eviction at `maxFlows` ends the flow idle longest.
+ */
+import type { PacketRecord } from '../decoders/capture/record.js';
+import { L4, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type DecodedPacket } from '../decoders/net/decoded.js';
+import { Expectations } from './expectations.js';
+import { addressText, Flow, FlowState, type FlowEndReason } from './flow.js';
+import { DEFAULT_FLOW_LIMITS, type FlowLimits } from './options.js';
+import { TcpStream, type StreamSink } from './tcp-stream.js';
+
+export interface FlowHandler {
+  /** A new flow: attach analyzer state to `flow.user` here. */
+  onFlowStart?(flow: Flow): void;
+  /** The sink for one direction's reassembled bytes, asked when that TCP direction first carries a sequence number. */
+  streamSink?(flow: Flow, dir: 0 | 1): StreamSink | null;
+  /** One UDP datagram's payload, `buf[off, off + len)` (a view, valid during the call). */
+  onDatagram?(flow: Flow, dir: 0 | 1, buf: Uint8Array, off: number, len: number, tsSec: number, tsNsec: number): void;
+  /** The flow ended (flow.endReason says why); its memory is released when this returns. */
+  onFlowEnd?(flow: Flow): void;
+}
+
+const CLASS_UDP = 0;
+const CLASS_TCP_NEW = 1;
+const CLASS_TCP_EST = 2;
+const CLASS_TCP_CLOSED = 3;
+
+/** Well-known service ports that decide orientation when no SYN was seen (beyond the < 1024 rule). */
+const SERVICE_PORTS = new Set([1080, 1194, 1433, 1521, 1723, 1863, 2152, 3128, 3306, 3478, 5060, 5061, 5190, 5222, 5223, 5228, 5269, 5349, 5432, 5050, 6379, 6660, 6661, 6662, 6663, 6664, 6665, 6666, 6667, 6668, 6669, 6697, 7000, 8000, 8008, 8074, 8080, 8443, 9000, 9418]);
+
+function mix(a: number, port: number): number {
+  return (Math.imul(a ^ (a >>> 16), 0x9e3779b1) ^ Math.imul(port + 0x7f4a7c15, 0x85ebca6b)) >>> 0;
+}
+
+export interface FlowTableStats {
+  created: number;
+  ended: number;
+  timedOut: number;
+  evicted: number;
+  closed: number;
+  reused: number;
+  /** Packets that were not TCP/UDP (or were fragments held for reassembly) and so belong to no flow. */
+  notFlow: number;
+  /** Most flows live at once. */
+  peakLive: number;
+}
+
+export class FlowTable {
+  readonly limits: FlowLimits;
+  readonly expectations: Expectations;
+  private readonly map = new Map<number, Flow>();
+  private readonly heads: (Flow | null)[] = [null, null, null, null];
+  private readonly tails: (Flow | null)[] = [null, null, null, null];
+  private readonly timeouts: number[];
+  live = 0;
+  private nextId = 1;
+  /** Capture clock: the latest packet time seen (seconds), never going back. */
+  now = 0;
+  readonly stats: FlowTableStats = { created: 0, ended: 0, timedOut: 0, evicted: 0, closed: 0, reused: 0, notFlow: 0, peakLive: 0 };
+
+  constructor(
+    private readonly handler: FlowHandler = {},
+    limits: Partial<FlowLimits> = {},
+  ) {
+    this.limits = { ...DEFAULT_FLOW_LIMITS, ...limits };
+    this.timeouts = [this.limits.udpTimeout, this.limits.tcpUnestablishedTimeout, this.limits.tcpEstablishedTimeout, this.limits.tcpClosedTimeout];
+    this.expectations = new Expectations(this.limits.maxExpectations);
+  }
+
+  /** Account one decoded packet to its flow; returns the flow, or null when the packet belongs to none. */
+  packet(p: DecodedPacket, rec: PacketRecord): Flow | null {
+    const l4 = p.l4;
+    if ((l4 !== L4.TCP && l4 !== L4.UDP) || p.fragmentHeld) {
+      this.stats.notFlow++;
+      return null;
+    }
+    const tsSec = rec.tsSec;
+    const tsNsec = rec.tsNsec;
+    const t = tsSec + tsNsec * 1e-9;
+    if (t > this.now) this.now = t;
+    const now = this.now;
+    this.expire(now);
+
+    const proto = l4 === L4.TCP ? 6 : 17;
+    const v6 = p.ipVersion === 6;
+    const a = v6 ? (p.src6[0]! ^ Math.imul(p.src6[1]!, 31) ^ Math.imul(p.src6[2]!, 961) ^ Math.imul(p.src6[3]!, 29791)) : p.src4;
+    const b = v6 ? (p.dst6[0]! ^ Math.imul(p.dst6[1]!, 31) ^ Math.imul(p.dst6[2]!, 961) ^ Math.imul(p.dst6[3]!, 29791)) : p.dst4;
+    const ha = mix(a, p.srcPort);
+    const hb = mix(b, p.dstPort);
+    const vlan = this.limits.vlanInKey ? p.vlanOuter * 4099 + p.vlanInner : 0;
+    let h = ha < hb ? Math.imul(ha, 0x27d4eb2d) ^ hb : Math.imul(hb, 0x27d4eb2d) ^ ha;
+    h = (h ^ Math.imul(proto + (p.tunnelDepth << 8), 0x165667b1) ^ Math.imul(vlan, 0x61c88647)) >>> 0;
+
+    let flow = this.map.get(h) ?? null;
+    let dir = -1;
+    while (flow !== null) {
+      dir = this.direction(flow, p, proto, vlan);
+      if (dir >= 0) break;
+      flow = flow.chain;
+    }
+    const flags = l4 === L4.TCP ? p.tcpFlags : 0;
+    if (flow !== null && proto === 6 && flow.state === FlowState.Closed && (flags & (TCP_SYN | TCP_ACK)) === TCP_SYN) {
+      // A new connection on the 5-tuple of a closed one (port reuse).
+      this.end(flow, 'reused');
+      this.stats.reused++;
+      flow = null;
+    }
+    if (flow === null) {
+      flow = this.create(p, proto, h, flags, now);
+      dir = this.direction(flow, p, proto, vlan);
+    }
+
+    // counters
+    const d = dir as 0 | 1;
+    if (flow.packets[d] === 0) {
+      flow.firstSec[d] = tsSec;
+      flow.firstNsec[d] = tsNsec;
+    }
+    flow.packets[d]!++;
+    flow.bytes[d]! += rec.origlen;
+    flow.payloadBytes[d]! += p.payloadWireLength;
+    flow.lastSec[d] = tsSec;
+    flow.lastNsec[d] = tsNsec;
+    flow.lastSeen = now;
+
+    if (proto === 6) this.tcp(flow, d, p, flags, now, tsSec, tsNsec);
+    else if (this.handler.onDatagram && p.payloadLength > 0) this.handler.onDatagram(flow, d, p.buf, p.payloadOffset, p.payloadLength, tsSec, tsNsec);
+    if (flow.endReason === null) this.touch(flow);
+    return flow;
+  }
+
+  /** 0 when the packet goes client → server, 1 for server → client, -1 when it is not this flow's. */
+  private direction(f: Flow, p: DecodedPacket, proto: number, vlan: number): number {
+    if (f.proto !== proto || f.tunnelDepth !== p.tunnelDepth) return -1;
+    if (this.limits.vlanInKey && f.vlanOuter * 4099 + f.vlanInner !== vlan) return -1;
+    if (p.ipVersion === 4) {
+      if (f.ipVersion !== 4) return -1;
+      if (p.src4 === f.c0 && p.srcPort === f.cport && p.dst4 === f.s0 && p.dstPort === f.sport) return 0;
+      if (p.src4 === f.s0 && p.srcPort === f.sport && p.dst4 === f.c0 && p.dstPort === f.cport) return 1;
+      return -1;
+    }
+    if (f.ipVersion !== 6) return -1;
+    const s = p.src6;
+    const t = p.dst6;
+    if (p.srcPort === f.cport && p.dstPort === f.sport && s[0] === f.c0 && s[1] === f.c1 && s[2] === f.c2 && s[3] === f.c3 && t[0] === f.s0 && t[1] === f.s1 && t[2] === f.s2 && t[3] === f.s3) return 0;
+    if (p.srcPort === f.sport && p.dstPort === f.cport && s[0] === f.s0 && s[1] === f.s1 && s[2] === f.s2 && s[3] === f.s3 && t[0] === f.c0 && t[1] === f.c1 && t[2] === f.c2 && t[3] === f.c3) return 1;
+    return -1;
+  }
+
+  private create(p: DecodedPacket, proto: number, h: number, flags: number, now: number): Flow {
+    if (this.live >= this.limits.maxFlows) this.evictOne();
+    const f = new Flow(this.nextId++, proto, p.ipVersion);
+    // Orientation: the SYN's sender is the client; a SYN-ACK's receiver is; else ports decide; else the first sender.
+    let senderIsClient: boolean;
+    if (proto === 6 && (flags & (TCP_SYN | TCP_ACK)) === TCP_SYN) {
+      senderIsClient = true;
+      f.orientation = 'syn';
+    } else if (proto === 6 && (flags & (TCP_SYN | TCP_ACK)) === (TCP_SYN | TCP_ACK)) {
+      senderIsClient = false;
+      f.orientation = 'synack';
+    } else {
+      const byPort = serverSide(p.srcPort, p.dstPort);
+      if (byPort !== 0) {
+        senderIsClient = byPort > 0;
+        f.orientation = 'port';
+      } else {
+        senderIsClient = true;
+        f.orientation = 'first_packet';
+      }
+    }
+    const s6 = p.src6;
+    const d6 = p.dst6;
+    if (senderIsClient) {
+      if (p.ipVersion === 4) {
+        f.c0 = p.src4;
+        f.s0 = p.dst4;
+      } else {
+        [f.c0, f.c1, f.c2, f.c3] = [s6[0]!, s6[1]!, s6[2]!, s6[3]!];
+        [f.s0, f.s1, f.s2, f.s3] = [d6[0]!, d6[1]!, d6[2]!, d6[3]!];
+      }
+      f.cport = p.srcPort;
+      f.sport = p.dstPort;
+    } else {
+      if (p.ipVersion === 4) {
+        f.c0 = p.dst4;
+        f.s0 = p.src4;
+      } else {
+        [f.c0, f.c1, f.c2, f.c3] = [d6[0]!, d6[1]!, d6[2]!, d6[3]!];
+        [f.s0, f.s1, f.s2, f.s3] = [s6[0]!, s6[1]!, s6[2]!, s6[3]!];
+      }
+      f.cport = p.dstPort;
+      f.sport = p.srcPort;
+    }
+    f.vlanOuter = p.vlanOuter;
+    f.vlanInner = p.vlanInner;
+    f.tunnelDepth = p.tunnelDepth;
+    f.gtpTeid = p.gtpTeid;
+    f.hash = h;
+    f.lastSeen = now;
+    f.timeoutClass = proto === 6 ? CLASS_TCP_NEW : CLASS_UDP;
+    f.chain = this.map.get(h) ?? null;
+    this.map.set(h, f);
+    this.live++;
+    this.stats.created++;
+    if (this.live > this.stats.peakLive) this.stats.peakLive = this.live;
+    this.link(f);
+
+    if (this.expectations.size > 0) {
+      const client = addressText(f.ipVersion, f.c0, f.c1, f.c2, f.c3);
+      const server = addressText(f.ipVersion, f.s0, f.s1, f.s2, f.s3);
+      const certain = f.orientation === 'syn' || f.orientation === 'synack';
+      const m = this.expectations.match(proto === 6 ? 'tcp' : 'udp', client, f.cport, server, f.sport, now, !certain);
+      if (m) {
+        if (m.swapped) swapRoles(f);
+        f.orientation = 'expected';
+        f.expected = { analyzer: m.entry.analyzer, context: m.entry.context };
+      }
+    }
+    this.handler.onFlowStart?.(f);
+    return f;
+  }
+
+  private tcp(f: Flow, d: 0 | 1, p: DecodedPacket, flags: number, now: number, tsSec: number, tsNsec: number): void {
+    f.tcpFlags[d]! |= flags;
+    const syn = (flags & TCP_SYN) !== 0;
+    const fin = (flags & TCP_FIN) !== 0;
+    if (syn) {
+      if (flags & TCP_ACK) f.synAckSeen = true;
+      else f.synSeen = true;
+    }
+    if (flags & TCP_RST) f.rst = true;
+    if (fin) f.fin[d] = true;
+    let st = f.streams[d];
+    if (st === null && (syn || fin || p.payloadLength > 0)) {
+      st = new TcpStream(this.limits, this.handler.streamSink ? this.handler.streamSink(f, d) : null);
+      f.streams[d] = st;
+    }
+    if (st !== null) st.segment(p.tcpSeq, syn, fin, p.buf, p.payloadOffset, p.payloadLength, now, tsSec, tsNsec);
+    const other = f.streams[d ^ 1];
+    if (other) other.tick(now, tsSec, tsNsec);
+
+    if (f.state !== FlowState.Closed) {
+      if (f.rst || (f.fin[0] && f.fin[1])) {
+        f.state = FlowState.Closed;
+        this.reclass(f, CLASS_TCP_CLOSED);
+      } else if (f.state === FlowState.New && (f.synAckSeen || (f.packets[0]! > 0 && f.packets[1]! > 0 && (flags & TCP_ACK) !== 0))) {
+        f.state = FlowState.Established;
+        this.reclass(f, CLASS_TCP_EST);
+      }
+    }
+  }
+
+  // ── idle lists ──
+
+  private link(f: Flow): void {
+    const c = f.timeoutClass;
+    const tail = this.tails[c]!;
+    f.prev = tail;
+    f.nextIdle = null;
+    if (tail) tail.nextIdle = f;
+    else this.heads[c] = f;
+    this.tails[c] = f;
+  }
+
+  private unlink(f: Flow): void {
+    const c = f.timeoutClass;
+    if (f.prev) f.prev.nextIdle = f.nextIdle;
+    else this.heads[c] = f.nextIdle;
+    if (f.nextIdle) f.nextIdle.prev = f.prev;
+    else this.tails[c] = f.prev;
+    f.prev = null;
+    f.nextIdle = null;
+  }
+
+  /** Move to the back of its idle list (most recently active). */
+  private touch(f: Flow): void {
+    if (this.tails[f.timeoutClass] === f) return;
+    this.unlink(f);
+    this.link(f);
+  }
+
+  private reclass(f: Flow, c: number): void {
+    this.unlink(f);
+    f.timeoutClass = c;
+    this.link(f);
+  }
+
+  /** End every flow whose idle time exceeds its class's timeout. */
+  expire(now: number): void {
+    for (let c = 0; c < 4; c++) {
+      const timeout = this.timeouts[c]!;
+      let f = this.heads[c]!;
+      while (f !== null && now - f.lastSeen > timeout) {
+        this.end(f, c === CLASS_TCP_CLOSED ? 'closed' : 'timeout');
+        f = this.heads[c]!;
+      }
+    }
+  }
+
+  private evictOne(): void {
+    let victim: Flow | null = null;
+    for (let c = 0; c < 4; c++) {
+      const h = this.heads[c];
+      if (h && (victim === null || h.lastSeen < victim.lastSeen)) victim = h;
+    }
+    if (victim) this.end(victim, 'evicted');
+  }
+
+  /** End a flow: flush its streams, hand it on, release it. */
+  private end(f: Flow, reason: FlowEndReason): void {
+    this.unlink(f);
+    // remove from its hash chain
+    const head = this.map.get(f.hash)!;
+    if (head === f) {
+      if (f.chain) this.map.set(f.hash, f.chain);
+      else this.map.delete(f.hash);
+    } else {
+      let q = head;
+      while (q.chain !== f) q = q.chain!;
+      q.chain = f.chain;
+    }
+    f.chain = null;
+    this.live--;
+    f.endReason = reason;
+    this.stats.ended++;
+    if (reason === 'timeout') this.stats.timedOut++;
+    else if (reason === 'evicted') this.stats.evicted++;
+    else if (reason === 'closed') this.stats.closed++;
+    for (let d = 0; d < 2; d++) {
+      const st = f.streams[d];
+      if (st) {
+        st.flush(f.lastSec[d]!, f.lastNsec[d]!);
+        if (st.gaps > 0) f.anomaly('tcp_content_gap', st.gaps);
+        if (st.overlapsDiffer > 0) f.anomaly('tcp_overlap_differs', st.overlapsDiffer);
+        if (st.bufferLimitHits > 0) f.anomaly('tcp_reassembly_buffer_limit', st.bufferLimitHits);
+        if (st.pendingDropped > 0) f.anomaly('tcp_pending_limit', 1);
+      }
+    }
+    this.handler.onFlowEnd?.(f);
+    f.streams = [null, null];
+    f.user = null;
+  }
+
+  /** End of input: end every live flow, in the order they were created. */
+  finish(): void {
+    const all: Flow[] = [];
+    for (let c = 0; c < 4; c++) for (let f = this.heads[c] ?? null; f !== null; f = f.nextIdle) all.push(f);
+    all.sort((x, y) => x.id - y.id);
+    for (const f of all) this.end(f, 'end_of_input');
+  }
+}
+
+/** 1 when the destination port looks like the service (sender is the client), -1 for the source, 0 undecided. */
+function serverSide(srcPort: number, dstPort: number): number {
+  const ds = dstPort < 1024 || SERVICE_PORTS.has(dstPort);
+  const ss = srcPort < 1024 || SERVICE_PORTS.has(srcPort);
+  if (ds && !ss) return 1;
+  if (ss && !ds) return -1;
+  if (ds && ss) return dstPort < srcPort ? 1 : dstPort > srcPort ? -1 : 0;
+  return 0;
+}
+
+function swapRoles(f: Flow): void {
+  [f.c0, f.s0] = [f.s0, f.c0];
+  [f.c1, f.s1] = [f.s1, f.c1];
+  [f.c2, f.s2] = [f.s2, f.c2];
+  [f.c3, f.s3] = [f.s3, f.c3];
+  [f.cport, f.sport] = [f.sport, f.cport];
+}
