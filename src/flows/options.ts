@@ -28,7 +28,7 @@ export interface FlowLimits {
 export const DEFAULT_FLOW_LIMITS: FlowLimits = {
   maxFlows: 262_144,
   tcpEstablishedTimeout: 3600,
-  tcpUnestablishedTimeout: 30,
+  tcpUnestablishedTimeout: 90,
   tcpClosedTimeout: 5,
   udpTimeout: 120,
   maxBufferBytes: 4 << 20,
