@@ -9,7 +9,7 @@
 import type { PacketRecord } from '../decoders/capture/record.js';
 import { L4, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type DecodedPacket } from '../decoders/net/decoded.js';
 import { Expectations } from './expectations.js';
-import { addressText, Flow, FlowState, type FlowEndReason } from './flow.js';
+import { addressText, C_BYTES, C_FIRST_NSEC, C_FIRST_SEC, C_FLAGS, C_LAST_NSEC, C_LAST_SEC, C_PACKETS, C_PAYLOAD, Flow, FlowState, type FlowEndReason } from './flow.js';
 import { DEFAULT_FLOW_LIMITS, type FlowLimits } from './options.js';
 import { TcpStream, type StreamSink } from './tcp-stream.js';
 
@@ -116,15 +116,16 @@ export class FlowTable {
 
     // counters
     const d = dir as 0 | 1;
-    if (flow.packets[d] === 0) {
-      flow.firstSec[d] = tsSec;
-      flow.firstNsec[d] = tsNsec;
+    const c = flow.c;
+    if (c[C_PACKETS + d] === 0) {
+      c[C_FIRST_SEC + d] = tsSec;
+      c[C_FIRST_NSEC + d] = tsNsec;
     }
-    flow.packets[d]!++;
-    flow.bytes[d]! += rec.origlen;
-    flow.payloadBytes[d]! += p.payloadWireLength;
-    flow.lastSec[d] = tsSec;
-    flow.lastNsec[d] = tsNsec;
+    c[C_PACKETS + d]!++;
+    c[C_BYTES + d]! += rec.origlen;
+    c[C_PAYLOAD + d]! += p.payloadWireLength;
+    c[C_LAST_SEC + d] = tsSec;
+    c[C_LAST_NSEC + d] = tsNsec;
     flow.lastSeen = now;
 
     if (proto === 6) this.tcp(flow, d, p, flags, now, tsSec, tsNsec);
@@ -225,7 +226,8 @@ export class FlowTable {
   }
 
   private tcp(f: Flow, d: 0 | 1, p: DecodedPacket, flags: number, now: number, tsSec: number, tsNsec: number): void {
-    f.tcpFlags[d]! |= flags;
+    const c = f.c;
+    c[C_FLAGS + d]! |= flags;
     const syn = (flags & TCP_SYN) !== 0;
     const fin = (flags & TCP_FIN) !== 0;
     if (syn) {
@@ -233,7 +235,6 @@ export class FlowTable {
       else f.synSeen = true;
     }
     if (flags & TCP_RST) f.rst = true;
-    if (fin) f.fin[d] = true;
     let st = f.streams[d];
     if (st === null && (syn || fin || p.payloadLength > 0)) {
       st = new TcpStream(this.limits, this.handler.streamSink ? this.handler.streamSink(f, d) : null);
@@ -244,10 +245,10 @@ export class FlowTable {
     if (other) other.tick(now, tsSec, tsNsec);
 
     if (f.state !== FlowState.Closed) {
-      if (f.rst || (f.fin[0] && f.fin[1])) {
+      if (f.rst || (c[C_FLAGS]! & c[C_FLAGS + 1]! & TCP_FIN) !== 0) {
         f.state = FlowState.Closed;
         this.reclass(f, CLASS_TCP_CLOSED);
-      } else if (f.state === FlowState.New && (f.synAckSeen || (f.packets[0]! > 0 && f.packets[1]! > 0 && (flags & TCP_ACK) !== 0))) {
+      } else if (f.state === FlowState.New && (f.synAckSeen || (c[C_PACKETS]! > 0 && c[C_PACKETS + 1]! > 0 && (flags & TCP_ACK) !== 0))) {
         f.state = FlowState.Established;
         this.reclass(f, CLASS_TCP_EST);
       }
@@ -333,7 +334,7 @@ export class FlowTable {
     for (let d = 0; d < 2; d++) {
       const st = f.streams[d];
       if (st) {
-        st.flush(f.lastSec[d]!, f.lastNsec[d]!);
+        st.flush(f.c[C_LAST_SEC + d]!, f.c[C_LAST_NSEC + d]!);
         if (st.gaps > 0) f.anomaly('tcp_content_gap', st.gaps);
         if (st.overlapsDiffer > 0) f.anomaly('tcp_overlap_differs', st.overlapsDiffer);
         if (st.bufferLimitHits > 0) f.anomaly('tcp_reassembly_buffer_limit', st.bufferLimitHits);

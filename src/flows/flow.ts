@@ -19,6 +19,15 @@ export type FlowEndReason = 'closed' | 'timeout' | 'evicted' | 'reused' | 'end_o
 /** How the client was told from the server. */
 export type Orientation = 'syn' | 'synack' | 'port' | 'first_packet' | 'expected';
 
+export const C_PACKETS = 0;
+export const C_BYTES = 2;
+export const C_PAYLOAD = 4;
+export const C_FLAGS = 6;
+export const C_FIRST_SEC = 8;
+export const C_FIRST_NSEC = 10;
+export const C_LAST_SEC = 12;
+export const C_LAST_NSEC = 14;
+
 export class Flow {
   /** Stable id: the order in which flows were first seen in this run, from 1. */
   readonly id: number;
@@ -44,19 +53,11 @@ export class Flow {
   state: FlowState = FlowState.New;
   endReason: FlowEndReason | null = null;
 
-  // ── per direction [client→server, server→client] ──
-  packets = [0, 0];
-  /** Frame bytes (original length, as tshark's conversation table counts). */
-  bytes = [0, 0];
-  /** Transport payload bytes announced by the headers. */
-  payloadBytes = [0, 0];
-  tcpFlags = [0, 0];
-  firstSec = [0, 0];
-  firstNsec = [0, 0];
-  lastSec = [0, 0];
-  lastNsec = [0, 0];
-  /** TCP: FIN seen per direction; RST seen at all. */
-  fin = [false, false];
+  /**
+   * Counters per direction in one array (one allocation per flow, not one per counter): index `C_* + dir`, dir 0
+   * client → server, 1 server → client. The getters below give them as pairs for readers off the hot path.
+   */
+  readonly c: number[] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
   rst = false;
   synSeen = false;
   synAckSeen = false;
@@ -80,6 +81,23 @@ export class Flow {
   nextIdle: Flow | null = null;
   timeoutClass = 0;
 
+  /** Packets per direction. */
+  get packets(): number[] {
+    return [this.c[C_PACKETS]!, this.c[C_PACKETS + 1]!];
+  }
+  /** Frame bytes (original length, as tshark's conversation table counts). */
+  get bytes(): number[] {
+    return [this.c[C_BYTES]!, this.c[C_BYTES + 1]!];
+  }
+  /** Transport payload bytes announced by the headers. */
+  get payloadBytes(): number[] {
+    return [this.c[C_PAYLOAD]!, this.c[C_PAYLOAD + 1]!];
+  }
+  /** TCP flags seen, OR-ed, per direction. */
+  get tcpFlags(): number[] {
+    return [this.c[C_FLAGS]!, this.c[C_FLAGS + 1]!];
+  }
+
   constructor(id: number, proto: number, ipVersion: number) {
     this.id = id;
     this.proto = proto;
@@ -92,20 +110,24 @@ export class Flow {
   }
 }
 
+/** Time of the first (`at` = C_FIRST_SEC) or last (C_LAST_SEC) packet of either direction, as [sec, nsec]. */
+function edge(f: Flow, at: number, earliest: boolean): [number, number] {
+  const c = f.c;
+  const ns = at + 2;
+  if (c[C_PACKETS + 1] === 0) return [c[at]!, c[ns]!];
+  if (c[C_PACKETS] === 0) return [c[at + 1]!, c[ns + 1]!];
+  const zeroFirst = c[at]! < c[at + 1]! || (c[at] === c[at + 1] && c[ns]! <= c[ns + 1]!);
+  return zeroFirst === earliest ? [c[at]!, c[ns]!] : [c[at + 1]!, c[ns + 1]!];
+}
+
 /** Earliest packet time of either direction, as [seconds, nanoseconds]. */
 export function flowStart(f: Flow): [number, number] {
-  if (f.packets[1] === 0) return [f.firstSec[0]!, f.firstNsec[0]!];
-  if (f.packets[0] === 0) return [f.firstSec[1]!, f.firstNsec[1]!];
-  const zeroFirst = f.firstSec[0]! < f.firstSec[1]! || (f.firstSec[0] === f.firstSec[1] && f.firstNsec[0]! <= f.firstNsec[1]!);
-  return zeroFirst ? [f.firstSec[0]!, f.firstNsec[0]!] : [f.firstSec[1]!, f.firstNsec[1]!];
+  return edge(f, C_FIRST_SEC, true);
 }
 
 /** Latest packet time of either direction, as [seconds, nanoseconds]. */
 export function flowEnd(f: Flow): [number, number] {
-  if (f.packets[1] === 0) return [f.lastSec[0]!, f.lastNsec[0]!];
-  if (f.packets[0] === 0) return [f.lastSec[1]!, f.lastNsec[1]!];
-  const zeroLast = f.lastSec[0]! > f.lastSec[1]! || (f.lastSec[0] === f.lastSec[1] && f.lastNsec[0]! >= f.lastNsec[1]!);
-  return zeroLast ? [f.lastSec[0]!, f.lastNsec[0]!] : [f.lastSec[1]!, f.lastNsec[1]!];
+  return edge(f, C_LAST_SEC, false);
 }
 
 /** Dotted-quad or RFC 5952 text of a flow address. */
