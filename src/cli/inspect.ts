@@ -10,7 +10,8 @@ import { epochTime, isoTime, secondsBetween } from '../util/time.js';
 import { EXIT, worst } from './exit-codes.js';
 import type { Output } from './output.js';
 import { terminalSafe } from '../util/escape.js';
-import type { FlowRecord } from '../flows/flow-record.js';
+import { flowJson, flowRecord, type FlowRecord } from '../flows/flow-record.js';
+import type { Flow } from '../flows/flow.js';
 
 export interface InspectArgs {
   captures: string[];
@@ -55,7 +56,7 @@ export interface InspectReport {
   flowStats?: Record<string, number>;
 }
 
-export async function buildInspectReport(file: string, stdin?: NodeJS.ReadableStream, onFlow?: (r: FlowRecord) => void): Promise<InspectReport> {
+export async function buildInspectReport(file: string, stdin?: NodeJS.ReadableStream, onFlow?: (f: Flow) => void): Promise<InspectReport> {
   const { summary, stats } = await inspectCapture(file, stdin ? { stdin } : {}, onFlow ? { onFlow } : {});
   const digits = summary.precision === 'microseconds' ? 6 : 9;
   const has = stats.packets > 0 && Number.isFinite(stats.firstSec);
@@ -107,8 +108,8 @@ export async function inspectCommand(args: InspectArgs, io: { stdout: Output; st
     if (args.json) out.write(`${i > 0 ? ',' : ''}\n{"file":${JSON.stringify(file)}${args.flows ? ',"flows":[' : ''}`);
     else if (args.flows) out.write(`Flows of ${terminalSafe(file)}:\n${FLOW_HEADER}\n`);
     const onFlow = args.flows
-      ? (r: FlowRecord) => {
-          out.write(args.json ? `${nflows > 0 ? ',' : ''}\n${JSON.stringify(r)}` : flowLine(r) + '\n');
+      ? (f: Flow) => {
+          out.write(args.json ? `${nflows > 0 ? ',' : ''}\n${flowJson(f, 9)}` : flowLine(flowRecord(f, 9)) + '\n');
           nflows++;
         }
       : undefined;

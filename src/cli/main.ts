@@ -66,12 +66,15 @@ export async function main(argv: string[], io?: Partial<MainIo>): Promise<number
       helpText = output;
     });
     if (helpText) out.write(helpText + '\n');
+    out.flush?.();
     return code;
   } catch (e) {
     if (e instanceof UsageError) {
+      out.flush?.();
       err.write(`imtap: ${e.message}\n(run imtap --help for usage)\n`);
       return EXIT.USAGE;
     }
+    out.flush?.();
     err.write(`imtap: ${e instanceof Error ? e.message : String(e)}\n`);
     return EXIT.ERROR;
   }

@@ -1,6 +1,8 @@
 /** Where a command writes: a stream, whether it is a terminal, and whether colours are wanted. */
 export interface Output {
   write(s: string): void;
+  /** Write out anything buffered (called by main before it returns). */
+  flush?(): void;
   readonly isTTY: boolean;
   readonly columns: number;
   /** Colours on a terminal unless NO_COLOR is set; FORCE_COLOR (non-empty, not "0") forces them anywhere. */
@@ -20,8 +22,25 @@ export function processOutput(stream: NodeJS.WriteStream): Output {
     throw e;
   });
   const isTTY = Boolean(stream.isTTY);
+  // Small writes are gathered into 64 KiB pieces: a flow listing is tens of thousands of lines, and one write call
+  // each costs more than making them. A terminal gets each write at once.
+  let buf: string[] = [];
+  let size = 0;
+  const flush = () => {
+    if (size === 0) return;
+    stream.write(buf.join(''));
+    buf = [];
+    size = 0;
+  };
+  process.on('exit', flush);
   return {
-    write: (s) => void stream.write(s),
+    write: (s) => {
+      if (isTTY) return void stream.write(s);
+      buf.push(s);
+      size += s.length;
+      if (size >= 65536) flush();
+    },
+    flush,
     isTTY,
     columns: stream.columns || 100,
     color: wantColor(isTTY),

@@ -2,7 +2,7 @@
  * A finished flow as a plain record: what `imtap inspect --flows` prints and what storage will write. Built once per
  * flow when it ends (not on the per-packet path).
  */
-import { clientText, flowEnd, flowStart, FlowState, serverText, type Flow } from './flow.js';
+import { C_BYTES, C_FLAGS, C_PACKETS, C_PAYLOAD, clientText, flowEnd, flowStart, FlowState, serverText, type Flow } from './flow.js';
 import { epochTime, isoTime, secondsBetween } from '../util/time.js';
 
 export interface FlowRecord {
@@ -42,6 +42,10 @@ function flagText(bits: number): string {
   return FLAG_NAMES.filter((_, i) => bits & (1 << i)).join(',');
 }
 
+function stateOf(f: Flow): FlowRecord['state'] {
+  return f.proto === 17 ? 'udp' : f.state === FlowState.Closed ? 'closed' : f.state === FlowState.Established ? 'established' : 'new';
+}
+
 export function flowRecord(f: Flow, digits = 6): FlowRecord {
   const [ss, sn] = flowStart(f);
   const [es, en] = flowEnd(f);
@@ -62,7 +66,7 @@ export function flowRecord(f: Flow, digits = 6): FlowRecord {
     startEpoch: epochTime(ss, sn, digits),
     endEpoch: epochTime(es, en, digits),
     durationSeconds: secondsBetween(es, en, ss, sn),
-    state: f.proto === 17 ? 'udp' : f.state === FlowState.Closed ? 'closed' : f.state === FlowState.Established ? 'established' : 'new',
+    state: stateOf(f),
     endReason: f.endReason ?? 'live',
     packets: f.packets,
     bytes: f.bytes,
@@ -75,4 +79,31 @@ export function flowRecord(f: Flow, digits = 6): FlowRecord {
     anomalies: f.anomalies ? Object.fromEntries(f.anomalies) : {},
     expected: f.expected?.analyzer ?? null,
   };
+}
+
+/**
+ * The flow as JSON, equal to JSON.stringify(flowRecord(f, digits)) but written straight from the flow: a listing
+ * writes tens of thousands, and the intermediate record costs more than the text. Only fields that can hold
+ * arbitrary text go through JSON.stringify.
+ */
+export function flowJson(f: Flow, digits = 6): string {
+  const [ss, sn] = flowStart(f);
+  const [es, en] = flowEnd(f);
+  const c = f.c;
+  const st0 = f.streams[0];
+  const st1 = f.streams[1];
+  const two = (a: number, b: number) => `[${a},${b}]`;
+  const vlan = f.vlanOuter < 0 ? '[]' : f.vlanInner < 0 ? `[${f.vlanOuter}]` : `[${f.vlanOuter},${f.vlanInner}]`;
+  const tcp = f.proto === 6;
+  return (
+    `{"id":${f.id},"transport":"${tcp ? 'tcp' : 'udp'}","client":"${clientText(f)}","clientPort":${f.cport},"server":"${serverText(f)}","serverPort":${f.sport},` +
+    `"orientation":"${f.orientation}","vlan":${vlan},"tunnelDepth":${f.tunnelDepth},"start":"${isoTime(ss, sn, digits)}","end":"${isoTime(es, en, digits)}",` +
+    `"startEpoch":"${epochTime(ss, sn, digits)}","endEpoch":"${epochTime(es, en, digits)}","durationSeconds":${JSON.stringify(secondsBetween(es, en, ss, sn))},` +
+    `"state":"${stateOf(f)}","endReason":"${f.endReason ?? 'live'}",` +
+    `"packets":${two(c[C_PACKETS]!, c[C_PACKETS + 1]!)},"bytes":${two(c[C_BYTES]!, c[C_BYTES + 1]!)},"payloadBytes":${two(c[C_PAYLOAD]!, c[C_PAYLOAD + 1]!)},` +
+    `"tcpFlags":${tcp ? `["${flagText(c[C_FLAGS]!)}","${flagText(c[C_FLAGS + 1]!)}"]` : '[]'},` +
+    `"retransmissions":${two(st0?.retransmissions ?? 0, st1?.retransmissions ?? 0)},"outOfOrder":${two(st0?.outOfOrder ?? 0, st1?.outOfOrder ?? 0)},` +
+    `"gaps":${two(st0?.gaps ?? 0, st1?.gaps ?? 0)},"gapBytes":${two(st0?.gapBytes ?? 0, st1?.gapBytes ?? 0)},` +
+    `"anomalies":${f.anomalies ? JSON.stringify(Object.fromEntries(f.anomalies)) : '{}'},"expected":${JSON.stringify(f.expected?.analyzer ?? null)}}`
+  );
 }

@@ -11,7 +11,7 @@ import { L4, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type DecodedPacket } from '../d
 import { Expectations } from './expectations.js';
 import { addressText, C_BYTES, C_FIRST_NSEC, C_FIRST_SEC, C_FLAGS, C_LAST_NSEC, C_LAST_SEC, C_PACKETS, C_PAYLOAD, Flow, FlowState, type FlowEndReason } from './flow.js';
 import { DEFAULT_FLOW_LIMITS, type FlowLimits } from './options.js';
-import { TcpStream, type StreamSink } from './tcp-stream.js';
+import { TcpStream, type Clock, type StreamSink } from './tcp-stream.js';
 
 export interface FlowHandler {
   /** A new flow: attach analyzer state to `flow.user` here. */
@@ -58,8 +58,10 @@ export class FlowTable {
   private readonly timeouts: number[];
   live = 0;
   private nextId = 1;
-  /** Capture clock: the latest packet time seen (seconds), never going back. */
-  now = 0;
+  /** Capture clock: `now` is the latest packet time seen (seconds), never going back. */
+  readonly clock: Clock = { now: 0, sec: 0, nsec: 0 };
+  private nextExpiry = 0;
+  private readonly vlanInKey: boolean;
   readonly stats: FlowTableStats = { created: 0, ended: 0, timedOut: 0, evicted: 0, closed: 0, reused: 0, notFlow: 0, peakLive: 0 };
 
   constructor(
@@ -67,6 +69,7 @@ export class FlowTable {
     limits: Partial<FlowLimits> = {},
   ) {
     this.limits = { ...DEFAULT_FLOW_LIMITS, ...limits };
+    this.vlanInKey = this.limits.vlanInKey;
     this.timeouts = [this.limits.udpTimeout, this.limits.tcpUnestablishedTimeout, this.limits.tcpEstablishedTimeout, this.limits.tcpClosedTimeout];
     this.expectations = new Expectations(this.limits.maxExpectations);
   }
@@ -80,10 +83,18 @@ export class FlowTable {
     }
     const tsSec = rec.tsSec;
     const tsNsec = rec.tsNsec;
+    const clock = this.clock;
+    clock.sec = tsSec;
+    clock.nsec = tsNsec;
     const t = tsSec + tsNsec * 1e-9;
-    if (t > this.now) this.now = t;
-    const now = this.now;
-    this.expire(now);
+    if (t > clock.now) {
+      clock.now = t;
+      // Timeouts are whole seconds: looking for expired flows once per second of capture time is enough.
+      if (t >= this.nextExpiry) {
+        this.nextExpiry = t + 1;
+        this.expire();
+      }
+    }
 
     const proto = l4 === L4.TCP ? 6 : 17;
     const v6 = p.ipVersion === 6;
@@ -91,9 +102,10 @@ export class FlowTable {
     const b = v6 ? (p.dst6[0]! ^ Math.imul(p.dst6[1]!, 31) ^ Math.imul(p.dst6[2]!, 961) ^ Math.imul(p.dst6[3]!, 29791)) : p.dst4;
     const ha = mix(a, p.srcPort);
     const hb = mix(b, p.dstPort);
-    const vlan = this.limits.vlanInKey ? p.vlanOuter * 4099 + p.vlanInner : 0;
+    const vlan = this.vlanInKey ? p.vlanOuter * 4099 + p.vlanInner : 0;
     let h = ha < hb ? Math.imul(ha, 0x27d4eb2d) ^ hb : Math.imul(hb, 0x27d4eb2d) ^ ha;
-    h = (h ^ Math.imul(proto + (p.tunnelDepth << 8), 0x165667b1) ^ Math.imul(vlan, 0x61c88647)) >>> 0;
+    // 30 bits: small-integer keys keep the Map on its fast path (collisions are chained and compared in full).
+    h = (h ^ Math.imul(proto + (p.tunnelDepth << 8), 0x165667b1) ^ Math.imul(vlan, 0x61c88647)) & 0x3fffffff;
 
     let flow = this.map.get(h) ?? null;
     let dir = -1;
@@ -110,7 +122,7 @@ export class FlowTable {
       flow = null;
     }
     if (flow === null) {
-      flow = this.create(p, proto, h, flags, now);
+      flow = this.create(p, proto, h, flags);
       dir = this.direction(flow, p, proto, vlan);
     }
 
@@ -126,9 +138,9 @@ export class FlowTable {
     c[C_PAYLOAD + d]! += p.payloadWireLength;
     c[C_LAST_SEC + d] = tsSec;
     c[C_LAST_NSEC + d] = tsNsec;
-    flow.lastSeen = now;
+    flow.lastSeen = clock.now;
 
-    if (proto === 6) this.tcp(flow, d, p, flags, now, tsSec, tsNsec);
+    if (proto === 6) this.tcp(flow, d, p, flags);
     else if (this.handler.onDatagram && p.payloadLength > 0) this.handler.onDatagram(flow, d, p.buf, p.payloadOffset, p.payloadLength, tsSec, tsNsec);
     if (flow.endReason === null) this.touch(flow);
     return flow;
@@ -137,7 +149,7 @@ export class FlowTable {
   /** 0 when the packet goes client → server, 1 for server → client, -1 when it is not this flow's. */
   private direction(f: Flow, p: DecodedPacket, proto: number, vlan: number): number {
     if (f.proto !== proto || f.tunnelDepth !== p.tunnelDepth) return -1;
-    if (this.limits.vlanInKey && f.vlanOuter * 4099 + f.vlanInner !== vlan) return -1;
+    if (this.vlanInKey && f.vlanOuter * 4099 + f.vlanInner !== vlan) return -1;
     if (p.ipVersion === 4) {
       if (f.ipVersion !== 4) return -1;
       if (p.src4 === f.c0 && p.srcPort === f.cport && p.dst4 === f.s0 && p.dstPort === f.sport) return 0;
@@ -152,7 +164,8 @@ export class FlowTable {
     return -1;
   }
 
-  private create(p: DecodedPacket, proto: number, h: number, flags: number, now: number): Flow {
+  private create(p: DecodedPacket, proto: number, h: number, flags: number): Flow {
+    const now = this.clock.now;
     if (this.live >= this.limits.maxFlows) this.evictOne();
     const f = new Flow(this.nextId++, proto, p.ipVersion);
     // Orientation: the SYN's sender is the client; a SYN-ACK's receiver is; else ports decide; else the first sender.
@@ -225,7 +238,7 @@ export class FlowTable {
     return f;
   }
 
-  private tcp(f: Flow, d: 0 | 1, p: DecodedPacket, flags: number, now: number, tsSec: number, tsNsec: number): void {
+  private tcp(f: Flow, d: 0 | 1, p: DecodedPacket, flags: number): void {
     const c = f.c;
     c[C_FLAGS + d]! |= flags;
     const syn = (flags & TCP_SYN) !== 0;
@@ -240,9 +253,9 @@ export class FlowTable {
       st = new TcpStream(this.limits, this.handler.streamSink ? this.handler.streamSink(f, d) : null);
       f.streams[d] = st;
     }
-    if (st !== null) st.segment(p.tcpSeq, syn, fin, p.buf, p.payloadOffset, p.payloadLength, now, tsSec, tsNsec);
+    if (st !== null) st.segment(p, syn, fin, this.clock);
     const other = f.streams[d ^ 1];
-    if (other) other.tick(now, tsSec, tsNsec);
+    if (other) other.tick(this.clock);
 
     if (f.state !== FlowState.Closed) {
       if (f.rst || (c[C_FLAGS]! & c[C_FLAGS + 1]! & TCP_FIN) !== 0) {
@@ -291,7 +304,8 @@ export class FlowTable {
   }
 
   /** End every flow whose idle time exceeds its class's timeout. */
-  expire(now: number): void {
+  expire(): void {
+    const now = this.clock.now;
     for (let c = 0; c < 4; c++) {
       const timeout = this.timeouts[c]!;
       let f = this.heads[c]!;

@@ -19,6 +19,26 @@
  */
 import type { FlowLimits } from './options.js';
 
+/**
+ * The capture clock, shared by the table and its streams and updated in place for each packet: passing times as
+ * arguments would box a floating-point number on every call of the per-packet path.
+ */
+export interface Clock {
+  /** Latest capture time seen, in seconds (never goes back). */
+  now: number;
+  /** The current packet's exact time. */
+  sec: number;
+  nsec: number;
+}
+
+/** The part of a decoded packet a stream reads. */
+export interface SegmentView {
+  tcpSeq: number;
+  buf: Uint8Array;
+  payloadOffset: number;
+  payloadLength: number;
+}
+
 export interface StreamSink {
   /**
    * In-order bytes `data[offset, offset + length)` of one direction, which start at stream offset `streamOffset`;
@@ -82,11 +102,12 @@ export class TcpStream {
     return this.next + ((seq - ((this.base + this.next) >>> 0)) | 0);
   }
 
-  /**
-   * One segment of this direction. `syn`/`fin` say whether the flags were set; the payload is
-   * `buf[off, off + len)`. `now` is the capture time in seconds, `tsSec`/`tsNsec` the packet's exact time.
-   */
-  segment(seq: number, syn: boolean, fin: boolean, buf: Uint8Array, off: number, len: number, now: number, tsSec: number, tsNsec: number): void {
+  /** One segment of this direction; `syn`/`fin` say whether those flags were set. */
+  segment(p: SegmentView, syn: boolean, fin: boolean, clock: Clock): void {
+    const seq = p.tcpSeq;
+    const buf = p.buf;
+    let off = p.payloadOffset;
+    let len = p.payloadLength;
     if (this.ended) {
       if (len > 0) {
         this.retransmissions++;
@@ -120,19 +141,19 @@ export class TcpStream {
         }
         if (start === this.next && this.segs.length === 0) {
           this.next = end;
-          this.deliver(buf, off, len, start, tsSec, tsNsec);
+          this.deliver(buf, off, len, start, clock.sec, clock.nsec);
         } else {
           if (start > this.next) this.outOfOrder++;
-          this.insert(start, buf, off, len, now);
-          this.drain(tsSec, tsNsec);
+          this.insert(start, buf, off, len, clock.now);
+          this.drain(clock.sec, clock.nsec);
           if (this.buffered > this.limits.maxBufferBytes) {
             this.bufferLimitHits++;
-            while (this.buffered > this.limits.maxBufferBytes && this.segs.length > 0) this.skipHole(tsSec, tsNsec);
+            while (this.buffered > this.limits.maxBufferBytes && this.segs.length > 0) this.skipHole(clock.sec, clock.nsec);
           }
         }
       }
     }
-    this.checkTimeout(now, tsSec, tsNsec);
+    if (this.segs.length > 0) this.tick(clock);
     if (this.finOffset >= 0 && this.next >= this.finOffset && this.segs.length === 0) this.end();
   }
 
@@ -226,13 +247,9 @@ export class TcpStream {
     this.sink?.onGap(at, len);
   }
 
-  private checkTimeout(now: number, tsSec: number, tsNsec: number): void {
-    while (this.segs.length > 0 && now - this.segs[0]!.at > this.limits.gapTimeout) this.skipHole(tsSec, tsNsec);
-  }
-
   /** Called for every packet of the flow, so that a hole times out even while only the other side talks. */
-  tick(now: number, tsSec: number, tsNsec: number): void {
-    if (this.segs.length > 0) this.checkTimeout(now, tsSec, tsNsec);
+  tick(clock: Clock): void {
+    while (this.segs.length > 0 && clock.now - this.segs[0]!.at > this.limits.gapTimeout) this.skipHole(clock.sec, clock.nsec);
   }
 
   private deliver(buf: Uint8Array, off: number, len: number, streamOffset: number, tsSec: number, tsNsec: number): void {

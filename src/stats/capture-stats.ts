@@ -9,12 +9,12 @@ import { anomalyCounts } from '../decoders/net/anomalies.js';
 import { L4, Net, newDecodedPacket } from '../decoders/net/decoded.js';
 import { PacketDecoder } from '../decoders/net/decoder.js';
 import { FlowTable } from '../flows/flow-table.js';
-import { flowRecord, type FlowRecord } from '../flows/flow-record.js';
+import type { Flow } from '../flows/flow.js';
 import type { FlowLimits } from '../flows/options.js';
 
 export interface StatsOptions {
-  /** Track flows and reassemble TCP; each finished flow is passed here as it ends. */
-  onFlow?: (rec: FlowRecord) => void;
+  /** Track flows and reassemble TCP; each flow is passed here when it ends (valid during the call only). */
+  onFlow?: (flow: Flow) => void;
   flowLimits?: Partial<FlowLimits>;
 }
 
@@ -42,7 +42,7 @@ export class CaptureStats {
 
   constructor(opts: StatsOptions = {}) {
     const onFlow = opts.onFlow;
-    this.flows = onFlow ? new FlowTable({ onFlowEnd: (f) => onFlow(flowRecord(f, 9)) }, opts.flowLimits) : null;
+    this.flows = onFlow ? new FlowTable({ onFlowEnd: onFlow }, opts.flowLimits) : null;
   }
 
   /** The per-packet callback; bound so it can be handed to a reader as is. */

@@ -1,10 +1,22 @@
 /** Timestamps at full precision: whole seconds and nanoseconds, never a lossy float. */
 
+// The date part of the last day formatted: flows and packets come in time order, so most calls reuse it.
+let cachedDay = NaN;
+let cachedDate = '';
+
+const two = (n: number) => (n < 10 ? '0' + n : String(n));
+
 /** ISO 8601 in UTC with `digits` fractional digits (6 for microsecond files, 9 for nanosecond ones). */
 export function isoTime(sec: number, nsec: number, digits = 9): string {
-  const d = new Date(sec * 1000);
-  if (Number.isNaN(d.getTime())) return `@${epochTime(sec, nsec, digits)}`;
-  const base = d.toISOString().slice(0, 19);
+  const day = Math.floor(sec / 86400);
+  if (day !== cachedDay) {
+    const d = new Date(day * 86400000);
+    if (Number.isNaN(d.getTime())) return `@${epochTime(sec, nsec, digits)}`;
+    cachedDay = day;
+    cachedDate = d.toISOString().slice(0, 11);
+  }
+  const s = sec - day * 86400;
+  const base = `${cachedDate}${two(Math.floor(s / 3600))}:${two(Math.floor(s / 60) % 60)}:${two(s % 60)}`;
   return digits > 0 ? `${base}.${String(nsec).padStart(9, '0').slice(0, digits)}Z` : `${base}Z`;
 }
 

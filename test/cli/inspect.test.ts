@@ -145,3 +145,27 @@ t.test('the built binary reads standard input ("-"), plain and gzip, as tcpdump 
     t.equal((JSON.parse(out) as InspectReport[])[0]!.packets, 1253);
   }
 });
+
+t.test('--flows: one record per flow, JSON written straight from the flow equals the record', async (t) => {
+  const { flowJson, flowRecord } = await import('../../src/flows/flow-record.js');
+  const { inspectCapture } = await import('../../src/stats/capture-stats.js');
+  for (const name of ['irc/irc-353.pcap', 'apps/discord_mid_flow.pcap', 'sip/gprs-sip-gtpu.pcap', 'oscar/icq-oscar-on-443.pcapng', 'apps/sites.pcapng']) {
+    let n = 0;
+    let same = 0;
+    await inspectCapture(fixture(name), {}, {
+      onFlow: (f) => {
+        n++;
+        if (JSON.stringify(JSON.parse(flowJson(f, 9))) === JSON.stringify(flowRecord(f, 9))) same++;
+      },
+    });
+    t.equal(same, n, `${name}: ${n} flows`);
+  }
+  const res = await imtap(['inspect', '--flows', '--json', fixture('oscar/icq-oscar-on-443.pcapng')]);
+  t.equal(res.code, 0);
+  const [r] = JSON.parse(res.stdout) as (InspectReport & { flows: { client: string; serverPort: number; gaps: number[]; anomalies: Record<string, number>; orientation: string }[] })[];
+  t.equal(r!.flows.length, 1);
+  t.match(r!.flows[0], { client: '10.30.29.3', serverPort: 443, orientation: 'syn', gaps: [1, 1], anomalies: { tcp_content_gap: 2 } });
+  t.match(r!.flowStats, { created: 1, ended: 1 });
+  const text = await imtap(['inspect', '--flows', fixture('irc/irc-basic.pcap')]);
+  t.match(text.stdout, /tcp\s+192\.168\.6\.110:49170 -> 130\.239\.18\.119:6667\s+syn\s+17\/17\s+1228\/5923/);
+});

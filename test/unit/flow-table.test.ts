@@ -156,7 +156,7 @@ t.test('a SYN flood of 1,000,000 flows stays within maxFlows and a stated memory
 
 t.test('expected connections: matched once, by server address or by client address, within their time', async (t) => {
   const { tb, ended } = table({ maxExpectations: 2 });
-  tb.now = 100;
+  tb.clock.now = 100;
   tb.expectations.expect({ proto: 'tcp', server: '198.51.100.7', port: 5000, client: null, ttl: 60, analyzer: 'irc-dcc', context: { file: 'a.txt' } }, 100);
   tb.packet(...toPacket({ ...E, sport: 5000 }, s(0, TCP_SYN), 110, 0));
   tb.packet(...toPacket({ ...E, cport: 50001, sport: 5000 }, s(0, TCP_SYN), 111, 0)); // used once: not expected
