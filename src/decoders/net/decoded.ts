@@ -41,10 +41,16 @@ export interface DecodedPacket {
   vlanCount: number;
   vlanOuter: number; // VLAN id, -1 when none
   vlanInner: number; // VLAN id of the second tag, -1 when none
-  /** The ethertype (or equivalent) that selected the network layer; 0 when there was none. */
+  /**
+   * The ethertype (or equivalent) that selected the network layer; 0 when there was none. For PPP, NULL and raw IP
+   * links it is the ethertype of what they carry (0x0800/0x86dd); for non-IP PPP it is what came before PPP (0x8864
+   * for PPPoE, else 0).
+   */
   etherType: number;
   /** PPPoE session id, -1 when the packet was not PPPoE-encapsulated. */
   pppoeSession: number;
+  /** The PPP protocol field (0x0021 IPv4, 0x0057 IPv6, 0xc021 LCP, …), -1 when the packet was not PPP. */
+  pppProtocol: number;
 
   // ── tunnels ──
   /** 0 for a native packet; 1 when the fields below describe the packet inside one GTP-U tunnel, and so on. */
@@ -54,7 +60,8 @@ export interface DecodedPacket {
 
   // ── network layer (innermost IP when tunnelled) ──
   net: Net;
-  ipVersion: number; // 4, 6 or 0
+  /** 4 or 6 once the IP header was decoded; 0 when there is none or it was broken (`net` still says IPv4/IPv6). */
+  ipVersion: number;
   src4: number; // IPv4 source as an unsigned 32-bit number (0 for IPv6)
   dst4: number;
   /** IPv6 addresses as four big-endian 32-bit words (zeros for IPv4). */
@@ -104,6 +111,7 @@ export function newDecodedPacket(): DecodedPacket {
     vlanInner: -1,
     etherType: 0,
     pppoeSession: -1,
+    pppProtocol: -1,
     tunnelDepth: 0,
     gtpTeid: -1,
     net: Net.None,
