@@ -3,7 +3,7 @@
 // type, GTP TEID, PPPoE session, VLAN ids. Covers Ethernet, QinQ, PPPoE, Linux SLL, BSD NULL, raw IP (101, 228) and
 // GTP-U. Without tshark, the captures are still decoded and checked for anomalies.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { newPacketRecord } from '../../src/decoders/capture/record.js';
@@ -11,7 +11,7 @@ import { anomalyCounts } from '../../src/decoders/net/anomalies.js';
 import { L4, newDecodedPacket, type DecodedPacket } from '../../src/decoders/net/decoded.js';
 import { PacketDecoder } from '../../src/decoders/net/decoder.js';
 
-const DIR = fileURLToPath(new URL('../../../shared/pcaps/', import.meta.url));
+const DIR = fileURLToPath(new URL('../../fixtures/pcaps/', import.meta.url));
 
 const FILES = [
   'sip/gprs-sip-gtpu.pcap', // Ethernet, GTP-U with SIP inside
@@ -202,7 +202,7 @@ function compare(out: DecodedPacket, row: Row): string[] {
 
 const withTshark = haveTshark();
 
-t.test('real captures decode as tshark dissects them', { skip: existsSync(DIR) ? false : `no ${DIR}` }, async (t) => {
+t.test('real captures decode as tshark dissects them', async (t) => {
   if (!withTshark) t.comment('tshark not installed: decoding only, no field comparison');
   for (const file of FILES) {
     const path = DIR + file;
@@ -246,7 +246,7 @@ t.test('real captures decode as tshark dissects them', { skip: existsSync(DIR) ?
   }
 });
 
-t.test('known contents of three captures', { skip: existsSync(DIR) ? false : `no ${DIR}` }, async (t) => {
+t.test('known contents of three captures', async (t) => {
   // Spot checks that do not depend on tshark, read off `tshark -r FILE -c 1 -V` once.
   const first = (file: string): DecodedPacket => {
     const pcap = readPcap(DIR + file)!;
