@@ -47,6 +47,8 @@ export interface FlowTableStats {
   notFlow: number;
   /** Most flows live at once. */
   peakLive: number;
+  /** Times packet time jumped back by more than clockJumpSeconds. */
+  clockJumps: number;
 }
 
 export class FlowTable {
@@ -61,8 +63,10 @@ export class FlowTable {
   /** Capture clock: `now` is the latest packet time seen (seconds), never going back. */
   readonly clock: Clock = { now: 0, sec: 0, nsec: 0 };
   private nextExpiry = 0;
+  /** Seconds added to packet time after backward jumps (see clockJumpSeconds). */
+  private clockOffset = 0;
   private readonly vlanInKey: boolean;
-  readonly stats: FlowTableStats = { created: 0, ended: 0, timedOut: 0, evicted: 0, closed: 0, reused: 0, notFlow: 0, peakLive: 0 };
+  readonly stats: FlowTableStats = { created: 0, ended: 0, timedOut: 0, evicted: 0, closed: 0, reused: 0, notFlow: 0, peakLive: 0, clockJumps: 0 };
 
   constructor(
     private readonly handler: FlowHandler = {},
@@ -86,8 +90,13 @@ export class FlowTable {
     const clock = this.clock;
     clock.sec = tsSec;
     clock.nsec = tsNsec;
-    const t = tsSec + tsNsec * 1e-9;
-    if (t > clock.now) {
+    const t = tsSec + tsNsec * 1e-9 + this.clockOffset;
+    if (t < clock.now - this.limits.clockJumpSeconds) {
+      // Time jumped back (captures concatenated out of order, a clock reset): carry on from where the clock was,
+      // rather than wait (and keep every flow) until packet time catches up.
+      this.clockOffset += clock.now - t;
+      this.stats.clockJumps++;
+    } else if (t > clock.now) {
       clock.now = t;
       // Timeouts are whole seconds: looking for expired flows once per second of capture time is enough.
       if (t >= this.nextExpiry) {

@@ -21,6 +21,11 @@ export interface FlowLimits {
   maxPendingBytes: number;
   /** Announced side connections (DCC, file-transfer rendezvous) remembered at most. */
   maxExpectations: number;
+  /**
+   * A packet older than the flow clock by more than this (seconds) is a jump back in time: the clock then carries
+   * on from where it was instead of standing still until packet time catches up.
+   */
+  clockJumpSeconds: number;
   /** Whether VLAN ids are part of the flow key (the same 5-tuple on two VLANs is then two flows). */
   vlanInKey: boolean;
 }
@@ -35,5 +40,6 @@ export const DEFAULT_FLOW_LIMITS: FlowLimits = {
   gapTimeout: 30,
   maxPendingBytes: 1 << 20,
   maxExpectations: 10_000,
+  clockJumpSeconds: 300,
   vlanInKey: true,
 };

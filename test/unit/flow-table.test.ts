@@ -179,3 +179,19 @@ t.test('expected connections: matched once, by server address or by client addre
   t.equal(tb.expectations.size, 2);
   t.equal(tb.expectations.dropped, 3);
 });
+
+t.test('a jump back in time does not freeze the clock: flows before it still time out', async (t) => {
+  const { tb, ended } = table({ udpTimeout: 60 });
+  const u: Endpoints = { ...E, sport: 53 };
+  tb.packet(...toPacket(u, s(0, 0, 0, new Uint8Array(8)), 2_000_000_000, 0, 'udp'));
+  // the next file of a concatenation starts a year earlier
+  tb.packet(...toPacket({ ...u, cport: 40001 }, s(0, 0, 0, new Uint8Array(8)), 1_968_000_000, 0, 'udp'));
+  t.equal(tb.stats.clockJumps, 1);
+  t.same(ended, [], 'nothing expired by the jump itself');
+  tb.packet(...toPacket({ ...u, cport: 40002 }, s(0, 0, 0, new Uint8Array(8)), 1_968_000_061, 0, 'udp'));
+  t.same(ended.map((f) => f.cport), [50000, 40001], '61 s after the jump both earlier flows have been idle 61 s');
+  // a small step back (reordering) is not a jump
+  tb.packet(...toPacket({ ...u, cport: 40003 }, s(0, 0, 0, new Uint8Array(8)), 1_968_000_001, 0, 'udp'));
+  t.equal(tb.stats.clockJumps, 1);
+  tb.finish();
+});
