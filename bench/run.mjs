@@ -2,7 +2,7 @@
 // npm run bench: time imtap against the floor (../shared/bench/limit-walk.mjs) and peer tools on the same corpus,
 // in the same run. Not part of npm test.
 //
-//   node bench/run.mjs [--copies 120] [--small 30] [--runs 3] [--no-peers]
+//   node bench/run.mjs [--copies 120] [--small 60] [--large 240] [--runs 3] [--no-peers]
 //
 // The corpus is built once by ../shared/bench/make-corpus.sh (needs tcprewrite from Debian's tcpreplay and
 // mergecap/editcap/capinfos from tshark) into bench/.corpus/, and reused by later runs.
@@ -23,7 +23,8 @@ const opt = (name, def) => {
   return i >= 0 ? args[i + 1] : def;
 };
 const copies = Number(opt('copies', 120));
-const small = Number(opt('small', 30));
+const small = Number(opt('small', 60));
+const large = Number(opt('large', 240));
 const runs = Number(opt('runs', 3));
 const peers = !args.includes('--no-peers');
 
@@ -83,12 +84,14 @@ function measure(tools, file) {
 const tools = [
   { name: 'limit-walk', node: true, argv: (f) => [path.join(SHARED, 'bench/limit-walk.mjs'), f] },
   { name: 'imtap inspect', node: true, argv: (f) => [imtap, 'inspect', '--json', f] },
+  { name: 'imtap inspect --flows', node: true, argv: (f) => [imtap, 'inspect', '--flows', '--json', f] },
 ];
 if (peers && has('capinfos')) tools.push({ name: 'capinfos', cmd: 'capinfos', argv: (f) => ['-c', '-d', '-a', '-e', f] });
 if (peers && has('tcpdump')) tools.push({ name: 'tcpdump -r (to /dev/null)', cmd: 'tcpdump', argv: (f) => ['-n', '-q', '-r', f, '-w', '/dev/null'] });
+// nDPI tracks flows and classifies them (more work than --flows: deep packet inspection of every flow).
+if (peers && has('ndpiReader')) tools.push({ name: 'ndpiReader (flows + DPI, 1 thread)', cmd: 'ndpiReader', argv: (f) => ['-i', f, '-q', '-n', '1'] });
 
 const big = corpus(copies);
-const little = corpus(small);
 const size = fs.statSync(big).size;
 console.log(`corpus: ${path.relative(ROOT, big)}, ${(size / 1e6).toFixed(1)} MB; ${runs} runs each, median wall time; node ${process.version}`);
 const rows = measure(tools, big);
@@ -98,8 +101,19 @@ console.log('|---|---:|---:|---:|---:|');
 for (const r of rows) {
   console.log(`| ${r.name} | ${r.seconds.toFixed(3)} | ${(size / 1e6 / r.seconds).toFixed(0)} | ${(r.seconds / floor.seconds).toFixed(2)} | ${r.rssMiB.toFixed(0)} |`);
 }
-const smallRows = measure(tools.filter((t) => t.name === 'imtap inspect'), little);
-const smallSize = fs.statSync(little).size;
-const bigInspect = rows.find((r) => r.name === 'imtap inspect');
-console.log(`\npeak memory of imtap inspect: ${smallRows[0].rssMiB.toFixed(0)} MiB on ${(smallSize / 1e6).toFixed(0)} MB (${small} copies), ${bigInspect.rssMiB.toFixed(0)} MiB on ${(size / 1e6).toFixed(0)} MB (${copies} copies): ratio ${(bigInspect.rssMiB / smallRows[0].rssMiB).toFixed(2)}`);
-console.log(JSON.stringify({ corpusBytes: size, runs, results: rows, small: { corpusBytes: smallSize, ...smallRows[0] } }));
+
+// Peak memory must not follow the size of the input.
+const memory = [];
+const mine = tools.filter((t) => t.name.startsWith('imtap'));
+for (const n of [small, large]) {
+  const f = corpus(n);
+  for (const r of measure(mine, f)) memory.push({ copies: n, bytes: fs.statSync(f).size, ...r });
+}
+console.log(`\n| tool | peak RSS MiB, ${small} copies | peak RSS MiB, ${large} copies | ratio |`);
+console.log('|---|---:|---:|---:|');
+for (const t of mine) {
+  const a = memory.find((m) => m.name === t.name && m.copies === small);
+  const b = memory.find((m) => m.name === t.name && m.copies === large);
+  console.log(`| ${t.name} | ${a.rssMiB.toFixed(0)} | ${b.rssMiB.toFixed(0)} | ${(b.rssMiB / a.rssMiB).toFixed(2)} |`);
+}
+console.log(JSON.stringify({ corpusBytes: size, runs, results: rows, memory }));

@@ -2,7 +2,6 @@
  * `imtap inspect <capture>… [--json]`: like capinfos, plus what the decoders saw: packets per network and
  * transport protocol, tunnels, anomalies by name, and whether (and where) the file is damaged.
  */
-import { Chalk } from 'chalk';
 import { isDamage } from '../decoders/capture/issues.js';
 import { linktypeDescription, linktypeName } from '../decoders/net/linktypes.js';
 import { inspectCapture } from '../stats/capture-stats.js';
@@ -122,7 +121,7 @@ export async function inspectCommand(args: InspectArgs, io: { stdout: Output; st
       if (args.json) {
         const { file: _f, ...rest } = r;
         out.write(`${args.flows ? ']' : ''},${JSON.stringify(rest).slice(1)}`);
-      } else out.write((args.flows ? '\n' : '') + renderText(r, out) + '\n');
+      } else out.write((args.flows ? '\n' : '') + (await renderText(r, out)) + '\n');
     } catch (e) {
       code = worst(code, EXIT.ERROR);
       const msg = e instanceof Error ? e.message : String(e);
@@ -157,7 +156,8 @@ function flowLine(r: FlowRecord): string {
   ].join(' ');
 }
 
-function renderText(r: InspectReport, out: Output): string {
+async function renderText(r: InspectReport, out: Output): Promise<string> {
+  const { Chalk } = await import('chalk'); // only the text form needs it
   const c = new Chalk({ level: out.color ? 1 : 0 });
   const rows: [string, string][] = [];
   const add = (k: string, v: string | number) => rows.push([k, String(v)]);

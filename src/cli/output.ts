@@ -24,21 +24,18 @@ export function processOutput(stream: NodeJS.WriteStream): Output {
   const isTTY = Boolean(stream.isTTY);
   // Small writes are gathered into 64 KiB pieces: a flow listing is tens of thousands of lines, and one write call
   // each costs more than making them. A terminal gets each write at once.
-  let buf: string[] = [];
-  let size = 0;
+  let buf = '';
   const flush = () => {
-    if (size === 0) return;
-    stream.write(buf.join(''));
-    buf = [];
-    size = 0;
+    if (buf.length === 0) return;
+    stream.write(buf);
+    buf = '';
   };
   process.on('exit', flush);
   return {
     write: (s) => {
       if (isTTY) return void stream.write(s);
-      buf.push(s);
-      size += s.length;
-      if (size >= 65536) flush();
+      buf += s;
+      if (buf.length >= 65536) flush();
     },
     flush,
     isTTY,

@@ -3,7 +3,7 @@
  * flow when it ends (not on the per-packet path).
  */
 import { C_BYTES, C_FLAGS, C_PACKETS, C_PAYLOAD, clientText, flowEnd, flowStart, FlowState, serverText, type Flow } from './flow.js';
-import { epochTime, isoTime, secondsBetween } from '../util/time.js';
+import { isoTime, secondsBetween } from '../util/time.js';
 
 export interface FlowRecord {
   id: number;
@@ -16,10 +16,9 @@ export interface FlowRecord {
   orientation: string;
   vlan: number[];
   tunnelDepth: number;
+  /** First and last packet, ISO 8601 UTC with nanoseconds. */
   start: string;
   end: string;
-  startEpoch: string;
-  endEpoch: string;
   durationSeconds: number;
   state: 'new' | 'established' | 'closed' | 'udp';
   endReason: string;
@@ -38,9 +37,14 @@ export interface FlowRecord {
 
 const FLAG_NAMES = ['FIN', 'SYN', 'RST', 'PSH', 'ACK', 'URG', 'ECE', 'CWR', 'NS'];
 
+/** "SYN,ACK"-style text of all 512 flag combinations, made once. */
+const FLAG_TEXT = Array.from({ length: 512 }, (_, bits) => FLAG_NAMES.filter((_n, i) => bits & (1 << i)).join(','));
+
 function flagText(bits: number): string {
-  return FLAG_NAMES.filter((_, i) => bits & (1 << i)).join(',');
+  return FLAG_TEXT[bits & 511]!;
 }
+
+const two = (a: number, b: number) => `[${a},${b}]`;
 
 function stateOf(f: Flow): FlowRecord['state'] {
   return f.proto === 17 ? 'udp' : f.state === FlowState.Closed ? 'closed' : f.state === FlowState.Established ? 'established' : 'new';
@@ -63,8 +67,6 @@ export function flowRecord(f: Flow, digits = 6): FlowRecord {
     tunnelDepth: f.tunnelDepth,
     start: isoTime(ss, sn, digits),
     end: isoTime(es, en, digits),
-    startEpoch: epochTime(ss, sn, digits),
-    endEpoch: epochTime(es, en, digits),
     durationSeconds: secondsBetween(es, en, ss, sn),
     state: stateOf(f),
     endReason: f.endReason ?? 'live',
@@ -92,13 +94,12 @@ export function flowJson(f: Flow, digits = 6): string {
   const c = f.c;
   const st0 = f.streams[0];
   const st1 = f.streams[1];
-  const two = (a: number, b: number) => `[${a},${b}]`;
   const vlan = f.vlanOuter < 0 ? '[]' : f.vlanInner < 0 ? `[${f.vlanOuter}]` : `[${f.vlanOuter},${f.vlanInner}]`;
   const tcp = f.proto === 6;
   return (
     `{"id":${f.id},"transport":"${tcp ? 'tcp' : 'udp'}","client":"${clientText(f)}","clientPort":${f.cport},"server":"${serverText(f)}","serverPort":${f.sport},` +
     `"orientation":"${f.orientation}","vlan":${vlan},"tunnelDepth":${f.tunnelDepth},"start":"${isoTime(ss, sn, digits)}","end":"${isoTime(es, en, digits)}",` +
-    `"startEpoch":"${epochTime(ss, sn, digits)}","endEpoch":"${epochTime(es, en, digits)}","durationSeconds":${JSON.stringify(secondsBetween(es, en, ss, sn))},` +
+    `"durationSeconds":${String(secondsBetween(es, en, ss, sn))},` +
     `"state":"${stateOf(f)}","endReason":"${f.endReason ?? 'live'}",` +
     `"packets":${two(c[C_PACKETS]!, c[C_PACKETS + 1]!)},"bytes":${two(c[C_BYTES]!, c[C_BYTES + 1]!)},"payloadBytes":${two(c[C_PAYLOAD]!, c[C_PAYLOAD + 1]!)},` +
     `"tcpFlags":${tcp ? `["${flagText(c[C_FLAGS]!)}","${flagText(c[C_FLAGS + 1]!)}"]` : '[]'},` +

@@ -54,7 +54,9 @@ export interface FlowTableStats {
 export class FlowTable {
   readonly limits: FlowLimits;
   readonly expectations: Expectations;
-  private readonly map = new Map<number, Flow>();
+  /** Hash buckets (a power of two, about twice maxFlows), each the head of a chain of flows. */
+  private readonly buckets: (Flow | null)[];
+  private readonly mask: number;
   private readonly heads: (Flow | null)[] = [null, null, null, null];
   private readonly tails: (Flow | null)[] = [null, null, null, null];
   private readonly timeouts: number[];
@@ -74,6 +76,10 @@ export class FlowTable {
   ) {
     this.limits = { ...DEFAULT_FLOW_LIMITS, ...limits };
     this.vlanInKey = this.limits.vlanInKey;
+    let n = 1024;
+    while (n < this.limits.maxFlows * 2 && n < 1 << 24) n *= 2;
+    this.buckets = new Array<Flow | null>(n).fill(null);
+    this.mask = n - 1;
     this.timeouts = [this.limits.udpTimeout, this.limits.tcpUnestablishedTimeout, this.limits.tcpEstablishedTimeout, this.limits.tcpClosedTimeout];
     this.expectations = new Expectations(this.limits.maxExpectations);
   }
@@ -113,10 +119,10 @@ export class FlowTable {
     const hb = mix(b, p.dstPort);
     const vlan = this.vlanInKey ? p.vlanOuter * 4099 + p.vlanInner : 0;
     let h = ha < hb ? Math.imul(ha, 0x27d4eb2d) ^ hb : Math.imul(hb, 0x27d4eb2d) ^ ha;
-    // 30 bits: small-integer keys keep the Map on its fast path (collisions are chained and compared in full).
+    // 30 bits, a small integer; its low bits pick the bucket (collisions are chained and compared in full).
     h = (h ^ Math.imul(proto + (p.tunnelDepth << 8), 0x165667b1) ^ Math.imul(vlan, 0x61c88647)) & 0x3fffffff;
 
-    let flow = this.map.get(h) ?? null;
+    let flow: Flow | null = this.buckets[h & this.mask]!;
     let dir = -1;
     while (flow !== null) {
       dir = this.direction(flow, p, proto, vlan);
@@ -225,8 +231,9 @@ export class FlowTable {
     f.hash = h;
     f.lastSeen = now;
     f.timeoutClass = proto === 6 ? CLASS_TCP_NEW : CLASS_UDP;
-    f.chain = this.map.get(h) ?? null;
-    this.map.set(h, f);
+    const b = h & this.mask;
+    f.chain = this.buckets[b]!;
+    this.buckets[b] = f;
     this.live++;
     this.stats.created++;
     if (this.live > this.stats.peakLive) this.stats.peakLive = this.live;
@@ -338,11 +345,10 @@ export class FlowTable {
   private end(f: Flow, reason: FlowEndReason): void {
     this.unlink(f);
     // remove from its hash chain
-    const head = this.map.get(f.hash)!;
-    if (head === f) {
-      if (f.chain) this.map.set(f.hash, f.chain);
-      else this.map.delete(f.hash);
-    } else {
+    const b = f.hash & this.mask;
+    const head = this.buckets[b]!;
+    if (head === f) this.buckets[b] = f.chain;
+    else {
       let q = head;
       while (q.chain !== f) q = q.chain!;
       q.chain = f.chain;

@@ -4,7 +4,8 @@
 let cachedDay = NaN;
 let cachedDate = '';
 
-const two = (n: number) => (n < 10 ? '0' + n : String(n));
+const TWO = Array.from({ length: 60 }, (_, n) => String(n).padStart(2, '0'));
+const NINE = '000000000';
 
 /** ISO 8601 in UTC with `digits` fractional digits (6 for microsecond files, 9 for nanosecond ones). */
 export function isoTime(sec: number, nsec: number, digits = 9): string {
@@ -16,8 +17,11 @@ export function isoTime(sec: number, nsec: number, digits = 9): string {
     cachedDate = d.toISOString().slice(0, 11);
   }
   const s = sec - day * 86400;
-  const base = `${cachedDate}${two(Math.floor(s / 3600))}:${two(Math.floor(s / 60) % 60)}:${two(s % 60)}`;
-  return digits > 0 ? `${base}.${String(nsec).padStart(9, '0').slice(0, digits)}Z` : `${base}Z`;
+  const base = `${cachedDate}${TWO[Math.floor(s / 3600)]}:${TWO[Math.floor(s / 60) % 60]}:${TWO[s % 60]}`;
+  if (digits <= 0) return `${base}Z`;
+  const ns = String(nsec);
+  const frac = ns.length < 9 ? NINE.slice(ns.length) + ns : ns;
+  return `${base}.${digits === 9 ? frac : frac.slice(0, digits)}Z`;
 }
 
 /** Seconds since the epoch as a decimal string, e.g. "1103769025.701839000". */
