@@ -3,6 +3,7 @@
  * transport protocol, tunnels, anomalies by name, and whether (and where) the file is damaged.
  */
 import { isDamage } from '../decoders/capture/issues.js';
+import type { ReadOptions } from '../decoders/capture/reader.js';
 import { linktypeDescription, linktypeName } from '../decoders/net/linktypes.js';
 import { inspectCapture } from '../stats/capture-stats.js';
 import { epochTime, isoTime, secondsBetween } from '../util/time.js';
@@ -55,8 +56,11 @@ export interface InspectReport {
   flowStats?: Record<string, number>;
 }
 
-export async function buildInspectReport(file: string, stdin?: NodeJS.ReadableStream, onFlow?: (f: Flow) => void): Promise<InspectReport> {
-  const { summary, stats } = await inspectCapture(file, stdin ? { stdin } : {}, onFlow ? { onFlow } : {});
+export async function buildInspectReport(file: string, stdin?: NodeJS.ReadableStream, onFlow?: (f: Flow) => void, out?: Output): Promise<InspectReport> {
+  const read: ReadOptions = {};
+  if (stdin) read.stdin = stdin;
+  if (out?.drained) read.beforeRead = out.drained;
+  const { summary, stats } = await inspectCapture(file, read, onFlow ? { onFlow } : {});
   const digits = summary.precision === 'microseconds' ? 6 : 9;
   const has = stats.packets > 0 && Number.isFinite(stats.firstSec);
   const truncated = summary.issues.list.some((i) => i.code === 'pcap_truncated_record' || i.code === 'pcapng_truncated_block' || i.code === 'gzip_error' || i.code === 'capture_too_short');
@@ -113,7 +117,7 @@ export async function inspectCommand(args: InspectArgs, io: { stdout: Output; st
         }
       : undefined;
     try {
-      const r = await buildInspectReport(file, io.stdin, onFlow);
+      const r = await buildInspectReport(file, io.stdin, onFlow, out);
       if (r.status === 'partial') {
         code = worst(code, EXIT.DAMAGED);
         for (const i of r.issues.filter((x) => isDamage(x.code as never))) io.stderr.write(`imtap: ${terminalSafe(file)}: ${i.code} at byte ${i.offset}: ${terminalSafe(i.message)}\n`);

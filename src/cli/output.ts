@@ -3,6 +3,11 @@ export interface Output {
   write(s: string): void;
   /** Write out anything buffered (called by main before it returns). */
   flush?(): void;
+  /**
+   * Resolves when the stream has taken what was written (a slow reader on a pipe: `imtap … | gzip`), or returns
+   * null when it already has. Long outputs wait on it between reads, so memory does not fill with queued text.
+   */
+  drained?(): Promise<void> | null;
   readonly isTTY: boolean;
   readonly columns: number;
   /** Colours on a terminal unless NO_COLOR is set; FORCE_COLOR (non-empty, not "0") forces them anywhere. */
@@ -25,10 +30,20 @@ export function processOutput(stream: NodeJS.WriteStream): Output {
   // Small writes are gathered into 64 KiB pieces: a flow listing is tens of thousands of lines, and one write call
   // each costs more than making them. A terminal gets each write at once.
   let buf = '';
+  let full = false;
   const flush = () => {
     if (buf.length === 0) return;
-    stream.write(buf);
+    if (!stream.write(buf)) full = true;
     buf = '';
+  };
+  const drained = (): Promise<void> | null => {
+    if (!full) return null;
+    return new Promise((resolve) =>
+      stream.once('drain', () => {
+        full = false;
+        resolve();
+      }),
+    );
   };
   process.on('exit', flush);
   return {
@@ -38,6 +53,7 @@ export function processOutput(stream: NodeJS.WriteStream): Output {
       if (buf.length >= 65536) flush();
     },
     flush,
+    drained,
     isTTY,
     columns: stream.columns || 100,
     color: wantColor(isTTY),

@@ -46,6 +46,11 @@ export interface CaptureSummary {
 export interface ReadOptions extends Partial<ReaderLimits> {
   /** Standard input, for the name "-" (tests pass their own stream). */
   stdin?: NodeJS.ReadableStream;
+  /**
+   * Awaited before each read of more input: a consumer whose output is backed up (a slow pipe) returns a promise,
+   * and reading pauses until it resolves, so queued output cannot grow without bound.
+   */
+  beforeRead?: () => Promise<void> | null | undefined;
 }
 
 /**
@@ -70,7 +75,12 @@ export async function readSource(source: ByteSource, onPacket: (rec: PacketRecor
   let eof = false;
 
   // Fill the window until `need` bytes are available from w.pos, or the input ends. Files are read synchronously.
+  const beforeRead = opts.beforeRead;
   const fill = async (need: number): Promise<void> => {
+    if (beforeRead) {
+      const wait = beforeRead();
+      if (wait) await wait;
+    }
     w.makeRoom(need);
     while (w.end - w.pos < need) {
       const room = w.buf.length - w.end;
