@@ -9,6 +9,7 @@
  * another plausible header (or by the exact end of the input), skipping at most `maxResyncBytes`. Every good record
  * before and after the damage is delivered. A record cut short by the end of the input is dropped and reported.
  */
+import { u16be, u16le, u32be, u32le } from './bytes.js';
 import type { PacketRecord } from './record.js';
 import type { IssueLog } from './issues.js';
 import type { Window } from './window.js';
@@ -20,12 +21,6 @@ export const PCAP_MAGIC_NS = 0xa1b23c4d;
 /** Largest packet libpcap accepts for most link types (MAXIMUM_SNAPLEN). */
 export const PCAP_MAX_SNAPLEN = 262144;
 
-function u32le(b: Uint8Array, o: number): number {
-  return (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0;
-}
-function u32be(b: Uint8Array, o: number): number {
-  return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
-}
 
 /** Whether the first four bytes are a classic pcap magic, in either byte order. */
 export function isPcapMagic(b: Uint8Array): boolean {
@@ -81,10 +76,10 @@ export class PcapParser implements FormatParser {
     this.le = m === PCAP_MAGIC_US || m === PCAP_MAGIC_NS;
     const magic = this.le ? m : u32be(b, p);
     this.nanosecond = magic === PCAP_MAGIC_NS;
-    const u16 = this.le ? (o: number) => b[o]! | (b[o + 1]! << 8) : (o: number) => (b[o]! << 8) | b[o + 1]!;
+    const u16 = this.le ? u16le : u16be;
     const u32 = this.le ? u32le : u32be;
-    this.versionMajor = u16(p + 4);
-    this.versionMinor = u16(p + 6);
+    this.versionMajor = u16(b, p + 4);
+    this.versionMinor = u16(b, p + 6);
     this.snaplen = u32(b, p + 16);
     // The upper bits of the link-type field carry the FCS length (LT_FCS_LENGTH); the link type is the low 28 bits.
     this.linktype = u32(b, p + 20) & 0x0fffffff;

@@ -11,6 +11,7 @@
  * and trailing lengths agree (a section header is recognised by its magic and byte-order mark), skipping at most
  * `maxResyncBytes`. A packet block that is internally inconsistent is skipped whole (its framing is intact).
  */
+import { u32le, u32be, u16le, u16be } from './bytes.js';
 import type { PacketRecord } from './record.js';
 import type { IssueLog } from './issues.js';
 import type { Window } from './window.js';
@@ -26,18 +27,6 @@ const EPB = 6;
 /** Block types a resynchronisation accepts as landmarks (registered types of the pcapng draft). */
 const KNOWN_BLOCKS = new Set([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 0xbad, 0x40000bad]);
 
-function u32le(b: Uint8Array, o: number): number {
-  return (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0;
-}
-function u32be(b: Uint8Array, o: number): number {
-  return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
-}
-function u16le(b: Uint8Array, o: number): number {
-  return b[o]! | (b[o + 1]! << 8);
-}
-function u16be(b: Uint8Array, o: number): number {
-  return (b[o]! << 8) | b[o + 1]!;
-}
 
 export function isPcapngMagic(b: Uint8Array): boolean {
   return u32le(b, 0) === PCAPNG_SHB;
