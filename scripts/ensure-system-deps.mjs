@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // pretest: the test suite compares imtap with real tools (tshark, capinfos, editcap, mergecap from Debian's
-// tshark package). When one is missing: as root, install it with apt-get; otherwise say exactly what to run.
+// tshark package) and pipes tcpdump into it. When one is missing: as root, install it with apt-get; otherwise say
+// exactly what to run.
 import { execFileSync, spawnSync } from 'node:child_process';
 
 /** command → Debian package that provides it */
@@ -9,6 +10,7 @@ const NEEDED = {
   capinfos: 'tshark',
   editcap: 'tshark',
   mergecap: 'tshark',
+  tcpdump: 'tcpdump',
 };
 
 const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;

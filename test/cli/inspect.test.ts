@@ -138,12 +138,9 @@ t.test('the built binary reads standard input ("-"), plain and gzip, as tcpdump 
     t.equal(rep!.packets, 1253);
     t.equal(rep!.file, '-');
   }
-  // A real pipe from a capture tool: tcpdump -r … -w - stands in for a live tcpdump.
-  const hasTcpdump = spawnSync('sh', ['-c', 'command -v tcpdump'], { stdio: 'ignore' }).status === 0;
-  if (hasTcpdump) {
-    const out = execFileSync('sh', ['-c', `tcpdump -r '${file}' -w - 2>/dev/null | '${process.execPath}' '${bin}' inspect --json -`], { encoding: 'utf8' });
-    t.equal((JSON.parse(out) as InspectReport[])[0]!.packets, 1253);
-  }
+  // A real pipe from a capture tool (installed by the pretest step): tcpdump -r … -w - stands in for a live tcpdump.
+  const out = execFileSync('sh', ['-c', `tcpdump -r '${file}' -w - 2>/dev/null | '${process.execPath}' '${bin}' inspect --json -`], { encoding: 'utf8' });
+  t.equal((JSON.parse(out) as InspectReport[])[0]!.packets, 1253);
 });
 
 t.test('--flows: one record per flow, JSON written straight from the flow equals the record', async (t) => {
