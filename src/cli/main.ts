@@ -50,6 +50,7 @@ export async function main(argv: string[], io?: Partial<MainIo>): Promise<number
       },
     )
     .demandCommand(1, 'Name a command: imtap inspect <capture>…  (imtap --help lists them)')
+    .epilog('Exit codes: 0 done, 1 error (an input unreadable), 2 wrong usage, 3 an input was damaged (the good packets were still processed). See docs/cli.md.')
     .strict()
     .help()
     .alias('h', 'help')
