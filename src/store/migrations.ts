@@ -1,0 +1,39 @@
+/**
+ * Schema migrations: how a file written by an older imtap is brought to SCHEMA_VERSION. Each step goes from one
+ * version to the next and is applied, with every other step needed, in one transaction when the file is opened
+ * (`openStore` in db.ts), so a file is either at its old version or at the new one, never between.
+ *
+ * To change the schema: edit TABLES, bump SCHEMA_VERSION, append `{ from: old, to: old + 1, statements }` here with
+ * the ALTER/CREATE statements that turn the old tables into the new ones (the test of `openStore` checks the result
+ * against TABLES), and regenerate docs/schema.md.
+ */
+export interface Migration {
+  from: number;
+  to: number;
+  statements: readonly string[];
+}
+
+/** Version 1 is the first schema: nothing to migrate from yet. */
+export const MIGRATIONS: readonly Migration[] = [];
+
+/**
+ * The steps from `from` to `to`, in order. Throws when a step is missing or a step does not go up by one, naming
+ * the versions, so that a gap in the list is found at the first open rather than leaving a file half-migrated.
+ */
+export function migrationPath(migrations: readonly Migration[], from: number, to: number): Migration[] {
+  for (const m of migrations) {
+    if (m.to !== m.from + 1) throw new Error(`migration from version ${m.from} to ${m.to}: a step must go up by exactly one version`);
+  }
+  const steps: Migration[] = [];
+  for (let v = from; v < to; v++) {
+    const step = migrations.filter((m) => m.from === v);
+    if (step.length !== 1) {
+      throw new Error(
+        `${step.length === 0 ? 'no' : step.length} migration${step.length === 0 ? '' : 's'} from schema version ${v} ` +
+          `(needed to go from ${from} to ${to}; steps known: ${migrations.map((m) => `${m.from}→${m.to}`).join(', ') || 'none'})`,
+      );
+    }
+    steps.push(step[0]!);
+  }
+  return steps;
+}

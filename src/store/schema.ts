@@ -1,0 +1,221 @@
+/**
+ * The storage schema as data: every table and column imtap writes, declared once with its DuckDB type, nullability
+ * and a one-line meaning. The DDL (`createStatements`), the writer's column layout (`writer.ts`), `docs/schema.md`
+ * (`npm run docs:schema`) and the test that refuses an undeclared column all come from `TABLES`, so the schema is a
+ * contract that cannot drift from its documentation (Zeek documents each log field in its record type; Suricata
+ * validates every EVE record against a schema).
+ *
+ * Conventions: every table except `captures` and `schema_version` starts with a timestamp (`ts`, or `ts_start` for
+ * flows), then `capture_id` and `flow_id`, so any row leads back to its capture and its packets. A flow is identified
+ * by (`capture_id`, `flow_id`): flow ids are numbered per capture. Timestamps are TIMESTAMP_NS, UTC, at the
+ * capture's full precision. No primary keys or indexes: DuckDB maintains them on every append, which costs ingest
+ * speed, and uniqueness (one `captures` row per SHA-256) is kept by the code that ingests.
+ *
+ * Changing a table means: bump SCHEMA_VERSION, add a migration in `migrations.ts`, run `npm run docs:schema`.
+ */
+
+/** The DuckDB types the schema uses (each needs a column layout in writer.ts). */
+export type DuckType =
+  | 'BIGINT'
+  | 'INTEGER'
+  | 'USMALLINT'
+  | 'UTINYINT'
+  | 'DOUBLE'
+  | 'VARCHAR'
+  | 'BOOLEAN'
+  | 'TIMESTAMP_NS'
+  | 'BLOB';
+
+export interface ColumnDef {
+  name: string;
+  type: DuckType;
+  nullable: boolean;
+  /** One line: what the value means, its unit, where it comes from. */
+  doc: string;
+  /** A closed set of values, enforced by a CHECK constraint and by the writer. */
+  values?: readonly string[];
+}
+
+export interface TableDef {
+  name: string;
+  doc: string;
+  columns: ColumnDef[];
+}
+
+/** The version of the schema this code writes; stored in `schema_version`. */
+export const SCHEMA_VERSION = 1;
+
+const col = (name: string, type: DuckType, nullable: boolean, doc: string, values?: readonly string[]): ColumnDef =>
+  values === undefined ? { name, type, nullable, doc } : { name, type, nullable, doc, values };
+
+/** The leading columns of every per-flow table. */
+const rowOrigin = (ts: string, flowNullable = false): ColumnDef[] => [
+  col('ts', 'TIMESTAMP_NS', false, ts),
+  col('capture_id', 'BIGINT', false, 'The capture the row comes from (`captures.capture_id`).'),
+  col('flow_id', 'BIGINT', flowNullable, 'The flow the row comes from (`flows.flow_id` within the same capture).'),
+];
+
+export const CAPTURE_STATUS = ['complete', 'partial', 'failed'] as const;
+
+export const TABLES: TableDef[] = [
+  {
+    name: 'schema_version',
+    doc: 'The schema versions this file has been at, one row per version reached; the current one is the highest.',
+    columns: [
+      col('version', 'INTEGER', false, 'Schema version (SCHEMA_VERSION in src/store/schema.ts).'),
+      col('applied_at', 'TIMESTAMP_NS', false, 'When the file reached this version (wall clock, UTC).'),
+    ],
+  },
+  {
+    name: 'captures',
+    doc: 'One row per capture file ingested; the SHA-256 keeps a file from being ingested twice, the status shows an interrupted ingest.',
+    columns: [
+      col('capture_id', 'BIGINT', false, 'Identifier of the capture, referenced by every other table.'),
+      col('path', 'VARCHAR', false, 'The path as given on the command line (`-` for standard input).'),
+      col('sha256', 'VARCHAR', true, 'SHA-256 of the file as read (before gunzip), lower-case hex; null until read to the end.'),
+      col('format', 'VARCHAR', false, 'Capture format as recognised from the magic bytes: pcap, pcap-ns, pcapng (with `+gzip` when compressed).'),
+      col('file_bytes', 'BIGINT', true, 'Size of the file in bytes as read (compressed size for gzip).'),
+      col('packets', 'BIGINT', false, 'Packets read.'),
+      col('bytes', 'BIGINT', false, 'Bytes of packet data captured (sum of captured lengths).'),
+      col('ts_first', 'TIMESTAMP_NS', true, 'Timestamp of the first packet; null when there is none.'),
+      col('ts_last', 'TIMESTAMP_NS', true, 'Timestamp of the last packet; null when there is none.'),
+      col('status', 'VARCHAR', false, 'complete: ingested to the end; partial: interrupted or damaged (rows so far are kept); failed: nothing usable.', CAPTURE_STATUS),
+      col('error', 'VARCHAR', true, 'Why the status is not complete, with the byte offset of the damage; null when complete.'),
+      col('ingested_at', 'TIMESTAMP_NS', false, 'When the ingest started (wall clock, UTC).'),
+      col('sensor', 'VARCHAR', true, 'Name of the sensor or tap the capture comes from, when given.'),
+    ],
+  },
+  {
+    name: 'flows',
+    doc: 'One row per TCP or UDP flow when it ends: endpoints, volume each way, and which application it was recognised as.',
+    columns: [
+      ...rowOrigin('Timestamp of the first packet of the flow.').map((c) => (c.name === 'ts' ? { ...c, name: 'ts_start' } : c)),
+      col('ts_end', 'TIMESTAMP_NS', false, 'Timestamp of the last packet of the flow.'),
+      col('transport', 'VARCHAR', false, 'tcp or udp.', ['tcp', 'udp']),
+      col('client_ip', 'VARCHAR', false, 'Client address as text (IPv4 dotted, IPv6 RFC 5952).'),
+      col('client_port', 'USMALLINT', false, 'Client port.'),
+      col('server_ip', 'VARCHAR', false, 'Server address as text.'),
+      col('server_port', 'USMALLINT', false, 'Server port.'),
+      col('orientation', 'VARCHAR', true, 'How the client was told from the server: syn, synack, port, first_packet, expected.'),
+      col('packets_c2s', 'BIGINT', false, 'Packets client to server.'),
+      col('packets_s2c', 'BIGINT', false, 'Packets server to client.'),
+      col('bytes_c2s', 'BIGINT', false, 'Bytes on the wire client to server (IP length).'),
+      col('bytes_s2c', 'BIGINT', false, 'Bytes on the wire server to client (IP length).'),
+      col('payload_bytes_c2s', 'BIGINT', true, 'Transport payload bytes client to server.'),
+      col('payload_bytes_s2c', 'BIGINT', true, 'Transport payload bytes server to client.'),
+      col('end_reason', 'VARCHAR', true, 'Why the flow ended: fin, rst, idle timeout, end of capture, evicted at the flow limit.'),
+      col('gaps', 'INTEGER', true, 'TCP: holes left in the reassembled streams (both directions).'),
+      col('gap_bytes', 'BIGINT', true, 'TCP: bytes missing in those holes.'),
+      col('retransmissions', 'BIGINT', true, 'TCP: segments seen again (same or overlapping sequence range).'),
+      col('vlan', 'INTEGER', true, 'Outermost VLAN id; null when untagged.'),
+      col('tunnel_depth', 'UTINYINT', false, 'Encapsulations peeled off to reach the flow (GTP-U, GRE, IP-in-IP); 0 for none.'),
+      col('protocol', 'VARCHAR', true, 'IM protocol recognised on the flow (irc, xmpp, msnp, ymsg, oscar, sip…); null when none.'),
+      col('app', 'VARCHAR', true, 'Application or service (e.g. a network or vendor name); null when unknown.'),
+      col('app_kind', 'VARCHAR', true, 'What the flow carries for the app: chat, call, file, presence, control.'),
+      col('method', 'VARCHAR', true, 'How the classification was made: payload, port, ip, hostname, expected, cache.'),
+      col('confidence', 'DOUBLE', true, 'Confidence of the classification, 0 to 1.'),
+      col('server_name', 'VARCHAR', true, 'Server name seen in the flow (TLS SNI, HTTP Host, protocol greeting, DNS answer).'),
+      col('anomalies', 'VARCHAR', true, 'Anomaly codes seen on the flow, comma-separated (details in `anomalies`).'),
+    ],
+  },
+  {
+    name: 'accounts',
+    doc: 'One row per account seen logging in or speaking, per flow: who uses which IM, from where.',
+    columns: [
+      ...rowOrigin('When the account was first seen on this flow.'),
+      col('app', 'VARCHAR', false, 'Protocol or application the account belongs to.'),
+      col('account', 'VARCHAR', false, 'Account identifier as used by the protocol (nickname, screen name, JID, e-mail).'),
+      col('display_name', 'VARCHAR', true, 'Display name or real name, when the protocol carries one.'),
+      col('client_ip', 'VARCHAR', true, 'Address the account was used from (the flow\'s client).'),
+      col('first_seen', 'TIMESTAMP_NS', false, 'First packet showing the account on this flow.'),
+      col('last_seen', 'TIMESTAMP_NS', false, 'Last packet showing the account on this flow.'),
+    ],
+  },
+  {
+    name: 'messages',
+    doc: 'One row per chat message seen.',
+    columns: [
+      ...rowOrigin('Timestamp of the packet that completed the message.'),
+      col('app', 'VARCHAR', false, 'Protocol or application.'),
+      col('sender', 'VARCHAR', true, 'Account that sent the message; null when not visible.'),
+      col('recipient', 'VARCHAR', true, 'Account, channel or group the message went to; null when not visible.'),
+      col('body', 'VARCHAR', true, 'Message text, decoded from the protocol\'s charset; undecodable bytes become U+FFFD (see body_raw).'),
+      col('body_format', 'VARCHAR', true, 'Format of the body as sent: text, html, rtf, xhtml, markdown.'),
+      col('body_raw', 'BLOB', true, 'The body\'s bytes as on the wire when they were not valid text in the expected charset; null otherwise.'),
+      col('direction', 'VARCHAR', true, 'c2s (sent by the flow\'s client) or s2c (delivered to it).'),
+    ],
+  },
+  {
+    name: 'transfers',
+    doc: 'One row per file transfer seen, complete or not.',
+    columns: [
+      ...rowOrigin('Timestamp of the transfer\'s first data or its offer.'),
+      col('app', 'VARCHAR', false, 'Protocol or application.'),
+      col('sender', 'VARCHAR', true, 'Account sending the file.'),
+      col('recipient', 'VARCHAR', true, 'Account receiving the file.'),
+      col('filename', 'VARCHAR', true, 'File name as announced.'),
+      col('size', 'BIGINT', true, 'Size in bytes as announced; null when not announced.'),
+      col('bytes_seen', 'BIGINT', false, 'Bytes of file data seen in the capture.'),
+      col('md5', 'VARCHAR', true, 'MD5 of the data seen, lower-case hex; null when incomplete.'),
+      col('sha256', 'VARCHAR', true, 'SHA-256 of the data seen, lower-case hex; null when incomplete.'),
+      col('complete', 'BOOLEAN', false, 'Whether every byte of the file was seen.'),
+      col('path', 'VARCHAR', true, 'Where the carved file was written; null when not extracted.'),
+    ],
+  },
+  {
+    name: 'contacts',
+    doc: 'One row per contact-list entry seen (buddy list, roster, channel member).',
+    columns: [
+      ...rowOrigin('Timestamp of the packet carrying the entry.'),
+      col('app', 'VARCHAR', false, 'Protocol or application.'),
+      col('account', 'VARCHAR', false, 'Account whose list holds the contact.'),
+      col('contact', 'VARCHAR', false, 'The contact\'s account identifier.'),
+      col('group_name', 'VARCHAR', true, 'Group, folder or channel the contact is listed under.'),
+    ],
+  },
+  {
+    name: 'anomalies',
+    doc: 'One row per anomaly: something malformed, truncated or over a limit, named by a protocol-prefixed code.',
+    columns: [
+      ...rowOrigin('Timestamp of the packet where it was seen.', true).map((c) =>
+        c.name === 'flow_id' ? { ...c, doc: 'The flow it was seen on; null for capture-level anomalies.' } : c,
+      ),
+      col('code', 'VARCHAR', false, 'Anomaly code, snake_case with a protocol prefix (irc_line_size_exceeded, tcp_truncated).'),
+      col('detail', 'VARCHAR', true, 'What exactly, with the numbers.'),
+      col('file_offset', 'BIGINT', true, 'Byte offset in the capture file of the packet or damage.'),
+    ],
+  },
+];
+
+/** The table named `name`; throws naming the known tables when there is none. */
+export function tableDef(name: string): TableDef {
+  const t = TABLES.find((x) => x.name === name);
+  if (t === undefined) throw new Error(`no table ${name} in the schema (tables: ${TABLES.map((x) => x.name).join(', ')})`);
+  return t;
+}
+
+/** A SQL identifier, quoted so that a reserved word (e.g. `path`, `size`) is never a problem. */
+export const quoteIdent = (name: string): string => `"${name.replaceAll('"', '""')}"`;
+/** A SQL string literal. */
+export const quoteString = (text: string): string => `'${text.replaceAll("'", "''")}'`;
+
+/** The column definition as it appears in CREATE TABLE. */
+function columnSql(c: ColumnDef): string {
+  let sql = `${quoteIdent(c.name)} ${c.type}`;
+  if (!c.nullable) sql += ' NOT NULL';
+  if (c.values !== undefined) sql += ` CHECK (${quoteIdent(c.name)} IN (${c.values.map(quoteString).join(', ')}))`;
+  return sql;
+}
+
+/** CREATE TABLE for one table, then COMMENT ON for the table and each column (visible in `duckdb_columns()`). */
+export function tableStatements(t: TableDef): string[] {
+  const out = [`CREATE TABLE IF NOT EXISTS ${quoteIdent(t.name)} (\n  ${t.columns.map(columnSql).join(',\n  ')}\n)`];
+  out.push(`COMMENT ON TABLE ${quoteIdent(t.name)} IS ${quoteString(t.doc)}`);
+  for (const c of t.columns) out.push(`COMMENT ON COLUMN ${quoteIdent(t.name)}.${quoteIdent(c.name)} IS ${quoteString(c.doc)}`);
+  return out;
+}
+
+/** DDL creating every table of `tables` (by default the current schema, `schema_version` included); idempotent. */
+export function createStatements(tables: readonly TableDef[] = TABLES): string[] {
+  return tables.flatMap(tableStatements);
+}
