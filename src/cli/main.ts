@@ -49,6 +49,25 @@ export async function main(argv: string[], io?: Partial<MainIo>): Promise<number
         code = await inspectCommand({ captures: restoreStdin(args.captures as string[]), json: args.json, flows: args.flows }, { stdout: out, stderr: err, stdin: io?.stdin });
       },
     )
+    .command(
+      'ingest <captures..>',
+      'Read captures into the DuckDB database: captures, flows, anomalies (a capture already there is skipped)',
+      (y) =>
+        y
+          .positional('captures', { type: 'string', array: true, describe: 'pcap or pcapng files (gzip allowed); "-" reads standard input', demandOption: true })
+          .option('db', { type: 'string', describe: 'the database file (default: $IMTAP_DB, else ./imtap.duckdb)' })
+          .option('sensor', { type: 'string', describe: 'name of the sensor or tap the captures come from' })
+          .option('replace', { type: 'boolean', default: false, describe: 'ingest again a capture that is already in the database' })
+          .example('$0 ingest fixtures/pcaps/irc/irc-privmsg.pcap', 'into ./imtap.duckdb')
+          .example('$0 ingest --db audit.duckdb --sensor hq-span /archive/*.pcap.gz', 'an archive of captures'),
+      async (args) => {
+        const { ingestCommand, defaultDb } = await import('./ingest.js');
+        code = await ingestCommand(
+          { captures: restoreStdin(args.captures as string[]), db: args.db ?? defaultDb(), sensor: args.sensor ?? null, replace: args.replace },
+          { stdout: out, stderr: err, stdin: io?.stdin },
+        );
+      },
+    )
     .demandCommand(1, 'Name a command: imtap inspect <capture>…  (imtap --help lists them)')
     .epilog('Exit codes: 0 done, 1 error (an input unreadable), 2 wrong usage, 3 an input was damaged (the good packets were still processed). See docs/cli.md.')
     .strict()

@@ -1,0 +1,68 @@
+/**
+ * `imtap ingest <capture>… [--db FILE] [--sensor NAME] [--replace]`: read captures into the DuckDB store
+ * (captures, flows, anomalies so far). A capture already complete in the store (same SHA-256) is skipped and said so.
+ */
+import { isDamage } from '../decoders/capture/issues.js';
+import { terminalSafe } from '../util/escape.js';
+import { EXIT, worst } from './exit-codes.js';
+import type { Output } from './output.js';
+
+export interface IngestArgs {
+  captures: string[];
+  db: string;
+  sensor: string | null;
+  replace: boolean;
+}
+
+/** The database named by --db, else $IMTAP_DB, else ./imtap.duckdb. */
+export function defaultDb(env: NodeJS.ProcessEnv = process.env): string {
+  return env.IMTAP_DB && env.IMTAP_DB !== '' ? env.IMTAP_DB : 'imtap.duckdb';
+}
+
+/** DuckDB's lock error, as one sentence a person can act on; other errors as they are. */
+export function storeErrorMessage(db: string, e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  const lock = /Could not set lock on file[\s\S]*?(?:PID (\d+))?/i.exec(msg);
+  if (lock) {
+    const pid = /PID (\d+)/.exec(msg)?.[1];
+    return `the database ${db} is in use by another imtap process${pid ? ` (PID ${pid})` : ''}: wait for it to finish, or name another file with --db`;
+  }
+  return `${db}: ${msg}`;
+}
+
+export async function ingestCommand(args: IngestArgs, io: { stdout: Output; stderr: Output; stdin?: NodeJS.ReadableStream | undefined }): Promise<number> {
+  const { openStore } = await import('../store/db.js');
+  const { ingestCapture } = await import('../store/ingest.js');
+  let store;
+  try {
+    store = await openStore(args.db);
+  } catch (e) {
+    io.stderr.write(`imtap: ${terminalSafe(storeErrorMessage(args.db, e))}\n`);
+    return EXIT.ERROR;
+  }
+  let code: number = EXIT.OK;
+  try {
+    for (const file of args.captures) {
+      const name = terminalSafe(file);
+      try {
+        const r = await ingestCapture(store, file, { sensor: args.sensor, replace: args.replace, ...(io.stdin ? { stdin: io.stdin } : {}) });
+        if (r.outcome === 'already') {
+          io.stdout.write(`${name}: already in ${terminalSafe(args.db)} as capture ${r.captureId} (same SHA-256); nothing done (--replace ingests it again)\n`);
+          continue;
+        }
+        const how = r.outcome === 'resumed' ? 'interrupted ingest redone as' : r.outcome === 'replaced' ? 'replaced' : 'ingested as';
+        io.stdout.write(`${name}: ${how} capture ${r.captureId}: ${r.packets} packets, ${r.flows} flows, ${r.anomalies} anomaly rows, ${r.status}\n`);
+        if (r.status === 'partial') {
+          code = worst(code, EXIT.DAMAGED);
+          for (const i of r.summary!.issues.list.filter((x) => isDamage(x.code))) io.stderr.write(`imtap: ${name}: ${i.code} at byte ${i.offset}: ${terminalSafe(i.message)}\n`);
+        }
+      } catch (e) {
+        code = worst(code, EXIT.ERROR);
+        io.stderr.write(`imtap: ${terminalSafe(e instanceof Error ? e.message : String(e))}\n`);
+      }
+    }
+  } finally {
+    store.close();
+  }
+  return code;
+}

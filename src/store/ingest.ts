@@ -1,0 +1,262 @@
+/**
+ * Ingest: one capture into the store. Reads and decodes it, tracks flows, and writes `captures`, `flows` and
+ * `anomalies` rows through the Arrow batch writer.
+ *
+ * Idempotence and crash safety: a capture is known by the SHA-256 of its bytes. Its `captures` row is committed first
+ * with status `partial`; everything else is written in one transaction that also marks the row `complete` (or
+ * `partial` when the file was damaged). A process killed at any moment leaves either the finished capture or a
+ * `partial` row with no data rows; the next ingest of the same file reuses that row's id, deletes anything of it and
+ * writes it again, so the result is exactly that of a clean ingest. A `complete` capture is not ingested again
+ * unless `replace` is asked for.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import { PassThrough } from 'node:stream';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { readCapture, type CaptureSummary } from '../decoders/capture/reader.js';
+import { isDamage } from '../decoders/capture/issues.js';
+import { anomalyCounts } from '../decoders/net/anomalies.js';
+import { newDecodedPacket } from '../decoders/net/decoded.js';
+import { PacketDecoder } from '../decoders/net/decoder.js';
+import { FlowTable } from '../flows/flow-table.js';
+import { C_BYTES, C_PACKETS, C_PAYLOAD, clientText, flowEnd, flowStart, serverText, type Flow } from '../flows/flow.js';
+import type { FlowLimits } from '../flows/options.js';
+import type { Store } from './db.js';
+import { tableDef, TABLES } from './schema.js';
+import { TableWriter } from './writer.js';
+
+export interface IngestOptions {
+  /** Name of the sensor or tap the capture comes from. */
+  sensor?: string | null;
+  /** Ingest again a capture that is already complete in the store (its rows are replaced). */
+  replace?: boolean;
+  /** Standard input, for the name "-". */
+  stdin?: NodeJS.ReadableStream;
+  /** Awaited before each read (output backpressure, progress display). */
+  beforeRead?: () => Promise<void> | null | undefined;
+  flowLimits?: Partial<FlowLimits>;
+}
+
+export interface IngestResult {
+  path: string;
+  captureId: number;
+  /** ingested: new; already: the same bytes were complete in the store, nothing done; replaced: --replace;
+   *  resumed: an interrupted ingest of the same bytes was redone. */
+  outcome: 'ingested' | 'already' | 'replaced' | 'resumed';
+  sha256: string;
+  status: 'complete' | 'partial';
+  packets: number;
+  flows: number;
+  anomalies: number;
+  summary: CaptureSummary | null;
+}
+
+/** SHA-256 of a file's bytes, read as a stream (the page cache makes the second read, the ingest, cheap). */
+export async function sha256File(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of fs.createReadStream(path, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+async function scalarRows(conn: DuckDBConnection, sql: string, params: (string | number | null)[] = []): Promise<Record<string, unknown>[]> {
+  const stmt = await conn.prepare(sql);
+  params.forEach((p, i) => {
+    if (p === null) stmt.bindNull(i + 1);
+    else if (typeof p === 'number') stmt.bindBigInt(i + 1, BigInt(p));
+    else stmt.bindVarchar(i + 1, p);
+  });
+  const reader = await stmt.runAndReadAll();
+  return reader.getRowObjects() as Record<string, unknown>[];
+}
+
+async function exec(conn: DuckDBConnection, sql: string, params: (string | number | null)[] = []): Promise<void> {
+  await scalarRows(conn, sql, params);
+}
+
+/** Deletes every row of a capture from the data tables (not its `captures` row). */
+async function deleteCaptureRows(conn: DuckDBConnection, captureId: number): Promise<void> {
+  for (const t of TABLES) {
+    if (t.name === 'captures' || t.name === 'schema_version') continue;
+    if (!t.columns.some((c) => c.name === 'capture_id')) continue;
+    await exec(conn, `DELETE FROM ${t.name} WHERE capture_id = ?`, [captureId]);
+  }
+}
+
+export async function ingestCapture(store: Store, path: string, opts: IngestOptions = {}): Promise<IngestResult> {
+  const conn = store.connection;
+  const isStdin = path === '-';
+  let sha = isStdin ? '' : await sha256File(path);
+  let outcome: IngestResult['outcome'] = 'ingested';
+  let captureId = 0;
+
+  if (!isStdin) {
+    const found = await scalarRows(conn, 'SELECT capture_id, status FROM captures WHERE sha256 = ? ORDER BY capture_id', [sha]);
+    const done = found.find((r) => r.status === 'complete');
+    if (done && !opts.replace) {
+      return { path, captureId: Number(done.capture_id), outcome: 'already', sha256: sha, status: 'complete', packets: 0, flows: 0, anomalies: 0, summary: null };
+    }
+    if (found.length > 0) {
+      captureId = Number(found[0]!.capture_id);
+      outcome = done ? 'replaced' : 'resumed';
+      // Rows of other captures with the same bytes are duplicates: keep one id.
+      for (const r of found.slice(1)) {
+        await deleteCaptureRows(conn, Number(r.capture_id));
+        await exec(conn, 'DELETE FROM captures WHERE capture_id = ?', [Number(r.capture_id)]);
+      }
+    }
+  }
+
+  const startedNs = BigInt(Date.now()) * 1_000_000n;
+  const started: [number, number] = [Number(startedNs / 1_000_000_000n), Number(startedNs % 1_000_000_000n)];
+  // Nanosecond counts exceed 2^53: they go to SQL as text and are cast there.
+  const startedText = startedNs.toString();
+  if (captureId === 0) {
+    const next = await scalarRows(conn, 'SELECT coalesce(max(capture_id), 0) + 1 AS id FROM captures');
+    captureId = Number(next[0]!.id);
+    await exec(conn, `INSERT INTO captures (capture_id, path, sha256, format, packets, bytes, status, ingested_at, sensor) VALUES (?, ?, ?, 'unknown', 0, 0, 'partial', make_timestamp_ns(CAST(? AS BIGINT)), ?)`, [
+      captureId,
+      path,
+      isStdin ? null : sha,
+      startedText,
+      opts.sensor ?? null,
+    ]);
+  } else {
+    await deleteCaptureRows(conn, captureId);
+    await exec(conn, `UPDATE captures SET path = ?, status = 'partial', error = NULL, ingested_at = make_timestamp_ns(CAST(? AS BIGINT)), sensor = ? WHERE capture_id = ?`, [path, startedText, opts.sensor ?? null, captureId]);
+  }
+
+  // Standard input is hashed as it is read.
+  let stdinHash: ReturnType<typeof createHash> | null = null;
+  let stdin = opts.stdin;
+  if (isStdin) {
+    const h = createHash('sha256');
+    stdinHash = h;
+    const tee = new PassThrough({ highWaterMark: 1 << 20 });
+    tee.on('data', (c: Buffer) => h.update(c));
+    (opts.stdin ?? process.stdin).pipe(tee);
+    stdin = tee;
+  }
+
+  await conn.run('BEGIN TRANSACTION');
+  let committed = false;
+  try {
+    const flowsW = await TableWriter.open(conn, tableDef('flows'));
+    const anomW = await TableWriter.open(conn, tableDef('anomalies'));
+    let nflows = 0;
+    let nanom = 0;
+    const writeFlow = (f: Flow) => {
+      nflows++;
+      const c = f.c;
+      const st0 = f.streams[0];
+      const st1 = f.streams[1];
+      const [es, en] = flowEnd(f);
+      flowsW.append({
+        ts_start: flowStart(f),
+        capture_id: captureId,
+        flow_id: f.id,
+        ts_end: [es, en],
+        transport: f.proto === 6 ? 'tcp' : 'udp',
+        client_ip: clientText(f),
+        client_port: f.cport,
+        server_ip: serverText(f),
+        server_port: f.sport,
+        orientation: f.orientation,
+        packets_c2s: c[C_PACKETS]!,
+        packets_s2c: c[C_PACKETS + 1]!,
+        bytes_c2s: c[C_BYTES]!,
+        bytes_s2c: c[C_BYTES + 1]!,
+        payload_bytes_c2s: c[C_PAYLOAD]!,
+        payload_bytes_s2c: c[C_PAYLOAD + 1]!,
+        end_reason: f.endReason,
+        gaps: (st0?.gaps ?? 0) + (st1?.gaps ?? 0),
+        gap_bytes: (st0?.gapBytes ?? 0) + (st1?.gapBytes ?? 0),
+        retransmissions: (st0?.retransmissions ?? 0) + (st1?.retransmissions ?? 0),
+        vlan: f.vlanOuter >= 0 ? f.vlanOuter : null,
+        tunnel_depth: f.tunnelDepth,
+        anomalies: f.anomalies ? JSON.stringify(Object.fromEntries(f.anomalies)) : null,
+      });
+      if (f.anomalies) {
+        for (const [code, n] of f.anomalies) {
+          nanom++;
+          anomW.append({ ts: [es, en], capture_id: captureId, flow_id: f.id, code, detail: `${n} time${n === 1 ? '' : 's'} in the flow` });
+        }
+      }
+    };
+    const table = new FlowTable({ onFlowEnd: writeFlow }, opts.flowLimits);
+    const dec = new PacketDecoder();
+    const p = newDecodedPacket();
+    let bytes = 0;
+    let firstSec = Infinity;
+    let firstNsec = 0;
+    let lastSec = -Infinity;
+    let lastNsec = 0;
+    const readOpts: Parameters<typeof readCapture>[2] = {};
+    if (stdin) readOpts.stdin = stdin;
+    if (opts.beforeRead) readOpts.beforeRead = opts.beforeRead;
+    const summary = await readCapture(
+      path,
+      (rec) => {
+        bytes += rec.caplen;
+        const s = rec.tsSec;
+        const ns = rec.tsNsec;
+        if (s < firstSec || (s === firstSec && ns < firstNsec)) [firstSec, firstNsec] = [s, ns];
+        if (s > lastSec || (s === lastSec && ns > lastNsec)) [lastSec, lastNsec] = [s, ns];
+        dec.decode(rec, p);
+        table.packet(p, rec);
+      },
+      readOpts,
+    );
+    table.finish();
+    const has = summary.packets > 0;
+    const at: [number, number] = has ? [lastSec, lastNsec] : started;
+    for (const [code, n] of Object.entries(anomalyCounts(dec.anomalies))) {
+      nanom++;
+      anomW.append({ ts: at, capture_id: captureId, flow_id: null, code, detail: `${n} packet${n === 1 ? '' : 's'}` });
+    }
+    for (const i of summary.issues.list) {
+      nanom++;
+      anomW.append({ ts: at, capture_id: captureId, flow_id: null, code: `capture_${i.code}`, detail: i.message, file_offset: i.offset });
+    }
+    await flowsW.close();
+    await anomW.close();
+
+    if (stdinHash) {
+      sha = stdinHash.digest('hex');
+      const done = await scalarRows(conn, "SELECT capture_id FROM captures WHERE sha256 = ? AND status = 'complete'", [sha]);
+      if (done.length > 0 && !opts.replace) {
+        await conn.run('ROLLBACK');
+        committed = true;
+        await exec(conn, 'DELETE FROM captures WHERE capture_id = ?', [captureId]);
+        return { path, captureId: Number(done[0]!.capture_id), outcome: 'already', sha256: sha, status: 'complete', packets: summary.packets, flows: 0, anomalies: 0, summary };
+      }
+    }
+    const damage = summary.issues.list.filter((i) => isDamage(i.code));
+    const status = summary.issues.damaged ? 'partial' : 'complete';
+    const format = `${summary.format === 'pcap' && summary.precision === 'nanoseconds' ? 'pcap-ns' : summary.format}${summary.compression ? '+gzip' : ''}`;
+    const fileBytes = isStdin ? null : fs.statSync(path).size;
+    const nsOf = (s: number, n: number) => (BigInt(s) * 1_000_000_000n + BigInt(n)).toString();
+    await exec(
+      conn,
+      `UPDATE captures SET sha256 = ?, format = ?, file_bytes = ?, packets = ?, bytes = ?, ts_first = ${has ? 'make_timestamp_ns(CAST(? AS BIGINT))' : 'NULL'}, ts_last = ${has ? 'make_timestamp_ns(CAST(? AS BIGINT))' : 'NULL'}, status = ?, error = ? WHERE capture_id = ?`,
+      [
+        sha,
+        format,
+        fileBytes,
+        summary.packets,
+        bytes,
+        ...(has ? [nsOf(firstSec, firstNsec), nsOf(lastSec, lastNsec)] : []),
+        status,
+        damage.length > 0 ? damage.map((d) => `${d.code} at byte ${d.offset}`).join('; ') : null,
+        captureId,
+      ],
+    );
+    await conn.run('COMMIT');
+    committed = true;
+    return { path, captureId, outcome, sha256: sha, status, packets: summary.packets, flows: nflows, anomalies: nanom, summary };
+  } catch (e) {
+    if (!committed) await conn.run('ROLLBACK').catch(() => {});
+    // The capture could not be read at all: record it as failed (its row stays, with the reason).
+    await exec(conn, "UPDATE captures SET status = 'failed', error = ? WHERE capture_id = ?", [e instanceof Error ? e.message : String(e), captureId]).catch(() => {});
+    throw e;
+  }
+}
