@@ -68,6 +68,22 @@ export async function main(argv: string[], io?: Partial<MainIo>): Promise<number
         );
       },
     )
+    .command(
+      'query <sql>',
+      'Run SQL on the database (read-only) and print the result',
+      (y) =>
+        y
+          .positional('sql', { type: 'string', describe: 'one SQL statement (tables: docs/schema.md)', demandOption: true })
+          .option('db', { type: 'string', describe: 'the database file (default: $IMTAP_DB, else ./imtap.duckdb)' })
+          .option('format', { choices: ['table', 'csv', 'json', 'ndjson'] as const, default: 'table' as const, describe: 'output format' })
+          .example('$0 query "SELECT transport, count(*) FROM flows GROUP BY ALL"', 'flows per transport')
+          .example('$0 query --format csv "SELECT * FROM captures" > captures.csv', 'CSV for a spreadsheet'),
+      async (args) => {
+        const { queryCommand } = await import('./query.js');
+        const { defaultDb } = await import('./ingest.js');
+        code = await queryCommand({ db: args.db ?? defaultDb(), sql: args.sql as string, format: args.format }, { stdout: out, stderr: err });
+      },
+    )
     .demandCommand(1, 'Name a command: imtap inspect <capture>…  (imtap --help lists them)')
     .epilog('Exit codes: 0 done, 1 error (an input unreadable), 2 wrong usage, 3 an input was damaged (the good packets were still processed). See docs/cli.md.')
     .strict()
