@@ -84,6 +84,23 @@ export async function main(argv: string[], io?: Partial<MainIo>): Promise<number
         code = await queryCommand({ db: args.db ?? defaultDb(), sql: args.sql as string, format: args.format }, { stdout: out, stderr: err });
       },
     )
+    .command(
+      'export',
+      'Write the database tables as Parquet, CSV or Arrow IPC files, one per table',
+      (y) =>
+        y
+          .option('db', { type: 'string', describe: 'the database file (default: $IMTAP_DB, else ./imtap.duckdb)' })
+          .option('format', { choices: ['parquet', 'csv', 'arrow'] as const, demandOption: true, describe: 'file format' })
+          .option('out', { type: 'string', demandOption: true, describe: 'directory to write <table>.<format> into (created if needed)' })
+          .option('table', { type: 'string', describe: 'only this table (default: all: captures, flows, accounts, messages, transfers, contacts, anomalies)' })
+          .example('$0 export --format parquet --out archive/2026-11', 'every table as Parquet')
+          .example('$0 export --format arrow --table flows --out /tmp/x', 'flows as an Arrow IPC file'),
+      async (args) => {
+        const { exportCommand } = await import('./export.js');
+        const { defaultDb } = await import('./ingest.js');
+        code = await exportCommand({ db: args.db ?? defaultDb(), format: args.format, out: args.out as string, table: args.table ?? null }, { stdout: out, stderr: err });
+      },
+    )
     .demandCommand(1, 'Name a command: imtap inspect <capture>…  (imtap --help lists them)')
     .epilog('Exit codes: 0 done, 1 error (an input unreadable), 2 wrong usage, 3 an input was damaged (the good packets were still processed). See docs/cli.md.')
     .strict()
