@@ -54,7 +54,9 @@ const rssHook = path.join(ROOT, 'bench/rss-hook.cjs');
 
 /** One timed run: wall seconds and peak RSS in MiB. */
 function once(cmd, argv, node) {
-  const full = node ? [process.execPath, '--require', rssHook, ...argv] : [cmd, ...argv];
+  // imtap runs with the V8 flag its executable's #! line gives (bin/imtap.ts); limit-walk as it is.
+  const v8flags = argv[0] === imtap ? ['--max-semi-space-size=8'] : [];
+  const full = node ? [process.execPath, ...v8flags, '--require', rssHook, ...argv] : [cmd, ...argv];
   const wrapped = TIME ? [TIME, '-f', 'IMTAP_MAXRSS_KB=%M', ...full] : full;
   const t0 = process.hrtime.bigint();
   // Output goes to /dev/null: what is timed is the tool, not a reader of its output.
@@ -86,7 +88,19 @@ const tools = [
   { name: 'limit-walk', node: true, argv: (f) => [path.join(SHARED, 'bench/limit-walk.mjs'), f] },
   { name: 'imtap inspect', node: true, argv: (f) => [imtap, 'inspect', '--json', f] },
   { name: 'imtap inspect --flows', node: true, argv: (f) => [imtap, 'inspect', '--flows', '--json', f] },
+  // ingest: the same work as --flows plus SHA-256, DuckDB and the writer; a new database file each run.
+  { name: 'imtap ingest', node: true, argv: (f) => [imtap, 'ingest', '--db', freshDb(), f] },
 ];
+let dbCount = 0;
+function freshDb() {
+  const p = path.join(CORPUS_DIR, `bench-${process.pid}-${dbCount++}.duckdb`);
+  fs.rmSync(p, { force: true });
+  fs.rmSync(p + '.wal', { force: true });
+  return p;
+}
+process.on('exit', () => {
+  for (const f of fs.readdirSync(CORPUS_DIR)) if (f.startsWith(`bench-${process.pid}-`)) fs.rmSync(path.join(CORPUS_DIR, f), { force: true });
+});
 if (peers && has('capinfos')) tools.push({ name: 'capinfos', cmd: 'capinfos', argv: (f) => ['-c', '-d', '-a', '-e', f] });
 if (peers && has('tcpdump')) tools.push({ name: 'tcpdump -r (to /dev/null)', cmd: 'tcpdump', argv: (f) => ['-n', '-q', '-r', f, '-w', '/dev/null'] });
 // nDPI tracks flows and classifies them (more work than --flows: deep packet inspection of every flow).
@@ -118,3 +132,8 @@ for (const t of mine) {
   console.log(`| ${t.name} | ${a.rssMiB.toFixed(0)} | ${b.rssMiB.toFixed(0)} | ${(b.rssMiB / a.rssMiB).toFixed(2)} |`);
 }
 console.log(JSON.stringify({ corpusBytes: size, runs, results: rows, memory }));
+
+// The writer alone: rows/s into a file database (bench/writer.mjs).
+console.log('\nwriter (node bench/writer.mjs):');
+const wr = spawnSync(process.execPath, [path.join(ROOT, 'bench/writer.mjs')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+process.stdout.write(wr.stdout);
