@@ -7,6 +7,33 @@ import { terminalSafe } from '../util/escape.js';
 import { EXIT, worst } from './exit-codes.js';
 import type { Output } from './output.js';
 
+/**
+ * A progress bar on standard error when it is a terminal and not under CI (cli-progress: a maintained bar that
+ * redraws in place and cleans up after itself); nothing otherwise, so cron logs and pipes stay clean.
+ */
+async function progressBar(stderr: Output, name: string): Promise<{ update(consumed: number, size: number | null): void; stop(): void } | null> {
+  if (!stderr.isTTY || process.env.CI) return null;
+  const { default: cliProgress } = await import('cli-progress');
+  const bar = new cliProgress.SingleBar(
+    { format: `${name.length > 40 ? '…' + name.slice(-39) : name} [{bar}] {percentage}% {mb}/{total_mb} MB`, hideCursor: true, clearOnComplete: true, stream: process.stderr },
+    cliProgress.Presets.shades_classic,
+  );
+  let started = false;
+  return {
+    update(consumed, size) {
+      if (size === null) return;
+      if (!started) {
+        bar.start(size, 0, { mb: '0.0', total_mb: (size / 1e6).toFixed(1) });
+        started = true;
+      }
+      bar.update(Math.min(consumed, size), { mb: (consumed / 1e6).toFixed(1), total_mb: (size / 1e6).toFixed(1) });
+    },
+    stop() {
+      if (started) bar.stop();
+    },
+  };
+}
+
 export interface IngestArgs {
   captures: string[];
   db: string;
@@ -44,8 +71,14 @@ export async function ingestCommand(args: IngestArgs, io: { stdout: Output; stde
   try {
     for (const file of args.captures) {
       const name = terminalSafe(file);
+      const bar = await progressBar(io.stderr, name);
       try {
-        const r = await ingestCapture(store, file, { sensor: args.sensor, replace: args.replace, ...(io.stdin ? { stdin: io.stdin } : {}) });
+        const r = await ingestCapture(store, file, {
+          sensor: args.sensor,
+          replace: args.replace,
+          ...(io.stdin ? { stdin: io.stdin } : {}),
+          ...(bar ? { onProgress: (c: number, s: number | null) => bar.update(c, s) } : {}),
+        }).finally(() => bar?.stop());
         if (r.outcome === 'already') {
           io.stdout.write(`${name}: already in ${terminalSafe(args.db)} as capture ${r.captureId} (same SHA-256); nothing done (--replace ingests it again)\n`);
           continue;

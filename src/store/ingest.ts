@@ -32,8 +32,10 @@ export interface IngestOptions {
   replace?: boolean;
   /** Standard input, for the name "-". */
   stdin?: NodeJS.ReadableStream;
-  /** Awaited before each read (output backpressure, progress display). */
+  /** Awaited before each read (output backpressure). */
   beforeRead?: () => Promise<void> | null | undefined;
+  /** Bytes of the file consumed so far, and its size (null for a pipe), after each read. */
+  onProgress?: (consumed: number, size: number | null) => void;
   flowLimits?: Partial<FlowLimits>;
 }
 
@@ -193,6 +195,7 @@ export async function ingestCapture(store: Store, path: string, opts: IngestOpti
     const readOpts: Parameters<typeof readCapture>[2] = {};
     if (stdin) readOpts.stdin = stdin;
     if (opts.beforeRead) readOpts.beforeRead = opts.beforeRead;
+    if (opts.onProgress) readOpts.onProgress = opts.onProgress;
     const summary = await readCapture(
       path,
       (rec) => {

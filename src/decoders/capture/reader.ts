@@ -51,6 +51,8 @@ export interface ReadOptions extends Partial<ReaderLimits> {
    * and reading pauses until it resolves, so queued output cannot grow without bound.
    */
   beforeRead?: () => Promise<void> | null | undefined;
+  /** Called after each read with the bytes of the file consumed so far and its size (null when unknown: a pipe). */
+  onProgress?: (consumed: number, size: number | null) => void;
 }
 
 /**
@@ -76,6 +78,7 @@ export async function readSource(source: ByteSource, onPacket: (rec: PacketRecor
 
   // Fill the window until `need` bytes are available from w.pos, or the input ends. Files are read synchronously.
   const beforeRead = opts.beforeRead;
+  const onProgress = opts.onProgress;
   const fill = async (need: number): Promise<void> => {
     if (beforeRead) {
       const wait = beforeRead();
@@ -91,6 +94,7 @@ export async function readSource(source: ByteSource, onPacket: (rec: PacketRecor
       }
       w.end += n;
     }
+    onProgress?.(source.consumed, source.size);
   };
 
   await fill(4);

@@ -18,6 +18,9 @@ export interface ByteSource {
   read(buf: Uint8Array, offset: number, length: number): number | Promise<number>;
   /** Set when the source ended because of an error (e.g. a truncated gzip stream) rather than a clean end. */
   readonly error: Error | null;
+  /** Bytes of the underlying file taken so far (compressed bytes for gzip), for progress; `size` is its total, or null. */
+  readonly consumed: number;
+  readonly size: number | null;
   close(): void;
 }
 
@@ -26,11 +29,17 @@ export class FileSource implements ByteSource {
   readonly compression = null;
   readonly sync = true;
   readonly error = null;
+  consumed = 0;
   private fd: number;
   /** Bytes already read by the sniffing step and still to be served first. */
   private head: Uint8Array | null;
 
-  constructor(readonly name: string, fd: number, head: Uint8Array | null) {
+  constructor(
+    readonly name: string,
+    fd: number,
+    head: Uint8Array | null,
+    readonly size: number | null = null,
+  ) {
     this.fd = fd;
     this.head = head && head.length > 0 ? head : null;
   }
@@ -40,9 +49,12 @@ export class FileSource implements ByteSource {
       const n = Math.min(length, this.head.length);
       buf.set(this.head.subarray(0, n), offset);
       this.head = n === this.head.length ? null : this.head.subarray(n);
+      this.consumed += n;
       return n;
     }
-    return fs.readSync(this.fd, buf, offset, length, null);
+    const n = fs.readSync(this.fd, buf, offset, length, null);
+    this.consumed += n;
+    return n;
   }
 
   close(): void {
@@ -56,15 +68,24 @@ export class StreamSource implements ByteSource {
   readonly sync = false;
   error: Error | null = null;
   private it: AsyncIterator<Buffer>;
+  private get rawCounted(): boolean {
+    return this.size !== null;
+  }
   private pending: Uint8Array | null = null;
   private done = false;
+
+  consumed = 0;
 
   constructor(
     readonly name: string,
     readonly compression: 'gzip' | null,
     private stream: Readable,
+    /** The file under a gzip stream, counted for progress; null for pipes. */
+    raw: Readable | null = null,
+    readonly size: number | null = null,
   ) {
     this.it = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    if (raw) raw.on('data', (c: Buffer) => void (this.consumed += c.length));
   }
 
   async read(buf: Uint8Array, offset: number, length: number): Promise<number> {
@@ -77,6 +98,7 @@ export class StreamSource implements ByteSource {
           return 0;
         }
         if (r.value.length > 0) this.pending = r.value;
+        if (!this.rawCounted) this.consumed += r.value.length;
       } catch (e) {
         this.error = e instanceof Error ? e : new Error(String(e));
         this.done = true;
@@ -126,7 +148,7 @@ export async function openSource(name: string, stdin: Readable = process.stdin):
   if (n === 2 && isGzip(head)) {
     fs.closeSync(fd);
     const raw = fs.createReadStream(name, { highWaterMark: GZIP_CHUNK });
-    return new StreamSource(name, 'gzip', raw.pipe(zlib.createGunzip({ chunkSize: GZIP_CHUNK })));
+    return new StreamSource(name, 'gzip', raw.pipe(zlib.createGunzip({ chunkSize: GZIP_CHUNK })), raw, st.size);
   }
   // A FIFO or character device (e.g. /dev/stdin, a named pipe from tcpdump) is read as a stream: readSync on it
   // would block the event loop and fail with EAGAIN on non-blocking descriptors.
@@ -134,7 +156,7 @@ export async function openSource(name: string, stdin: Readable = process.stdin):
     fs.closeSync(fd);
     return openStream(name, fs.createReadStream(name, { highWaterMark: GZIP_CHUNK }), head.subarray(0, n));
   }
-  return new FileSource(name, fd, head.subarray(0, n));
+  return new FileSource(name, fd, head.subarray(0, n), st.size);
 }
 
 /** Wrap a stream, sniffing its first bytes for gzip. `head` holds bytes already taken from it. */
