@@ -68,6 +68,7 @@ export async function ingestCommand(args: IngestArgs, io: { stdout: Output; stde
     return EXIT.ERROR;
   }
   let code: number = EXIT.OK;
+  const total = { captures: 0, skipped: 0, packets: 0, flows: 0, anomalies: 0 };
   try {
     for (const file of args.captures) {
       const name = terminalSafe(file);
@@ -80,9 +81,14 @@ export async function ingestCommand(args: IngestArgs, io: { stdout: Output; stde
           ...(bar ? { onProgress: (c: number, s: number | null) => bar.update(c, s) } : {}),
         }).finally(() => bar?.stop());
         if (r.outcome === 'already') {
+          total.skipped++;
           io.stdout.write(`${name}: already in ${terminalSafe(args.db)} as capture ${r.captureId} (same SHA-256); nothing done (--replace ingests it again)\n`);
           continue;
         }
+        total.captures++;
+        total.packets += r.packets;
+        total.flows += r.flows;
+        total.anomalies += r.anomalies;
         const how = r.outcome === 'resumed' ? 'interrupted ingest redone as' : r.outcome === 'replaced' ? 'replaced' : 'ingested as';
         io.stdout.write(`${name}: ${how} capture ${r.captureId}: ${r.packets} packets, ${r.flows} flows, ${r.anomalies} anomaly rows, ${r.status}\n`);
         if (r.status === 'partial') {
@@ -93,6 +99,15 @@ export async function ingestCommand(args: IngestArgs, io: { stdout: Output; stde
         code = worst(code, EXIT.ERROR);
         io.stderr.write(`imtap: ${terminalSafe(e instanceof Error ? e.message : String(e))}\n`);
       }
+    }
+    if (args.captures.length > 1 || total.captures > 0) {
+      // IM flows, messages and transfers come from the protocol analyzers; they are counted here as the store has them.
+      const im = (await store.connection.runAndReadAll(
+        'SELECT (SELECT count(*) FROM flows WHERE app IS NOT NULL), (SELECT count(*) FROM messages), (SELECT count(*) FROM transfers)',
+      )).getRows()[0]!;
+      io.stdout.write(
+        `total: ${total.captures} captures ingested, ${total.skipped} already there; ${total.packets} packets, ${total.flows} flows, ${total.anomalies} anomaly rows; in ${terminalSafe(args.db)}: ${im[0]} IM flows, ${im[1]} messages, ${im[2]} transfers\n`,
+      );
     }
   } finally {
     store.close();

@@ -146,3 +146,20 @@ t.test('a database held by another process: one clear sentence, exit 1', async (
   t.equal(r.status, 1);
   t.match(r.stderr, /^imtap: the database .* is in use by another imtap process \(PID \d+\): wait for it to finish, or name another file with --db\n$/);
 });
+
+t.test('a progress bar on a terminal only; none in a pipe or under CI', async (t) => {
+  const f = fixture('apps/whatsappfiles.pcap');
+  const env = { ...process.env };
+  delete env.CI;
+  // `script` (util-linux) runs the command on a pseudo-terminal, as a person's shell would.
+  const tty = spawnSync('script', ['-qec', `'${process.execPath}' '${bin}' ingest --db '${dbPath()}' '${f}'`, '/dev/null'], { encoding: 'utf8', env });
+  t.equal(tty.status, 0, tty.stderr);
+  t.match(tty.stdout, /100% 0\.5\/0\.5 MB/, 'the bar reached 100%');
+  t.match(tty.stdout, /ingested as capture 1: 620 packets/);
+  const piped = spawnSync(process.execPath, [bin, 'ingest', '--db', dbPath(), f], { encoding: 'utf8', env });
+  t.equal(piped.status, 0);
+  t.notMatch(piped.stdout + piped.stderr, /\u001b|%/, 'no bar, no escape sequences');
+  t.match(piped.stdout, /^total: 1 captures ingested, 0 already there; 620 packets, \d+ flows, \d+ anomaly rows; in .*: 0 IM flows, 0 messages, 0 transfers$/m);
+  const ci = spawnSync('script', ['-qec', `'${process.execPath}' '${bin}' ingest --db '${dbPath()}' '${f}'`, '/dev/null'], { encoding: 'utf8', env: { ...env, CI: 'true' } });
+  t.notMatch(ci.stdout, /%/, 'no bar under CI');
+});
