@@ -12,6 +12,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { PassThrough } from 'node:stream';
+import { Worker } from 'node:worker_threads';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { readCapture, type CaptureSummary } from '../decoders/capture/reader.js';
 import { isDamage } from '../decoders/capture/issues.js';
@@ -53,6 +54,26 @@ export interface IngestResult {
   summary: CaptureSummary | null;
 }
 
+/** SHA-256 of a file computed in a worker thread, so that it overlaps the ingest on another core. */
+export function sha256InWorker(path: string): Promise<string> {
+  const code = `
+    const { parentPort, workerData } = require('node:worker_threads');
+    const h = require('node:crypto').createHash('sha256');
+    const s = require('node:fs').createReadStream(workerData, { highWaterMark: 1 << 20 });
+    s.on('data', (c) => h.update(c));
+    s.on('end', () => parentPort.postMessage({ sha: h.digest('hex') }));
+    s.on('error', (e) => parentPort.postMessage({ error: e.message }));`;
+  return new Promise((resolve, reject) => {
+    const w = new Worker(code, { eval: true, workerData: path });
+    w.once('message', (m: { sha?: string; error?: string }) => {
+      void w.terminate();
+      if (m.sha) resolve(m.sha);
+      else reject(new Error(`${path}: cannot hash: ${m.error}`));
+    });
+    w.once('error', reject);
+  });
+}
+
 /** SHA-256 of a file's bytes, read as a stream (the page cache makes the second read, the ingest, cheap). */
 export async function sha256File(path: string): Promise<string> {
   const h = createHash('sha256');
@@ -87,12 +108,25 @@ async function deleteCaptureRows(conn: DuckDBConnection, captureId: number): Pro
 export async function ingestCapture(store: Store, path: string, opts: IngestOptions = {}): Promise<IngestResult> {
   const conn = store.connection;
   const isStdin = path === '-';
-  let sha = isStdin ? '' : await sha256File(path);
+  const size = isStdin ? null : fs.statSync(path).size;
   let outcome: IngestResult['outcome'] = 'ingested';
   let captureId = 0;
-
+  // The SHA-256 is needed first only when the store may already hold this file (a row with its path and size): then
+  // it decides between skipping, redoing an interrupted ingest and replacing. For a new file it is computed in a
+  // worker thread while the capture is read, and checked before the commit.
+  let sha: string | null = null;
+  let lateHash: Promise<string> | null = null;
   if (!isStdin) {
-    const found = await scalarRows(conn, 'SELECT capture_id, status FROM captures WHERE sha256 = ? ORDER BY capture_id', [sha]);
+    const candidates = await scalarRows(conn, 'SELECT capture_id FROM captures WHERE path = ? AND file_bytes = ?', [path, size]);
+    if (candidates.length > 0) sha = await sha256File(path);
+    else {
+      lateHash = sha256InWorker(path);
+      lateHash.catch(() => {}); // awaited before the commit; an ingest that fails earlier must not leave it unhandled
+    }
+  }
+
+  if (sha !== null) {
+    const found = await scalarRows(conn, 'SELECT capture_id, status FROM captures WHERE sha256 = ? OR (sha256 IS NULL AND path = ? AND file_bytes = ?) ORDER BY capture_id', [sha, path, size]);
     const done = found.find((r) => r.status === 'complete');
     if (done && !opts.replace) {
       return { path, captureId: Number(done.capture_id), outcome: 'already', sha256: sha, status: 'complete', packets: 0, flows: 0, anomalies: 0, summary: null };
@@ -115,10 +149,11 @@ export async function ingestCapture(store: Store, path: string, opts: IngestOpti
   if (captureId === 0) {
     const next = await scalarRows(conn, 'SELECT coalesce(max(capture_id), 0) + 1 AS id FROM captures');
     captureId = Number(next[0]!.id);
-    await exec(conn, `INSERT INTO captures (capture_id, path, sha256, format, packets, bytes, status, ingested_at, sensor) VALUES (?, ?, ?, 'unknown', 0, 0, 'partial', make_timestamp_ns(CAST(? AS BIGINT)), ?)`, [
+    await exec(conn, `INSERT INTO captures (capture_id, path, sha256, format, file_bytes, packets, bytes, status, ingested_at, sensor) VALUES (?, ?, ?, 'unknown', ?, 0, 0, 'partial', make_timestamp_ns(CAST(? AS BIGINT)), ?)`, [
       captureId,
       path,
-      isStdin ? null : sha,
+      sha,
+      size,
       startedText,
       opts.sensor ?? null,
     ]);
@@ -223,20 +258,26 @@ export async function ingestCapture(store: Store, path: string, opts: IngestOpti
     await flowsW.close();
     await anomW.close();
 
-    if (stdinHash) {
-      sha = stdinHash.digest('hex');
-      const done = await scalarRows(conn, "SELECT capture_id FROM captures WHERE sha256 = ? AND status = 'complete'", [sha]);
-      if (done.length > 0 && !opts.replace) {
+    if (sha === null) {
+      sha = stdinHash ? stdinHash.digest('hex') : await lateHash!;
+      const same = await scalarRows(conn, 'SELECT capture_id, status FROM captures WHERE sha256 = ? AND capture_id <> ?', [sha, captureId]);
+      const done = same.find((r) => r.status === 'complete');
+      if (done && !opts.replace) {
         await conn.run('ROLLBACK');
         committed = true;
         await exec(conn, 'DELETE FROM captures WHERE capture_id = ?', [captureId]);
-        return { path, captureId: Number(done[0]!.capture_id), outcome: 'already', sha256: sha, status: 'complete', packets: summary.packets, flows: 0, anomalies: 0, summary };
+        return { path, captureId: Number(done.capture_id), outcome: 'already', sha256: sha, status: 'complete', packets: summary.packets, flows: 0, anomalies: 0, summary };
+      }
+      // The same bytes ingested before under another name (interrupted, or replaced now): this ingest supersedes them.
+      for (const r of same) {
+        await deleteCaptureRows(conn, Number(r.capture_id));
+        await exec(conn, 'DELETE FROM captures WHERE capture_id = ?', [Number(r.capture_id)]);
       }
     }
     const damage = summary.issues.list.filter((i) => isDamage(i.code));
     const status = summary.issues.damaged ? 'partial' : 'complete';
     const format = `${summary.format === 'pcap' && summary.precision === 'nanoseconds' ? 'pcap-ns' : summary.format}${summary.compression ? '+gzip' : ''}`;
-    const fileBytes = isStdin ? null : fs.statSync(path).size;
+    const fileBytes = size;
     const nsOf = (s: number, n: number) => (BigInt(s) * 1_000_000_000n + BigInt(n)).toString();
     await exec(
       conn,
