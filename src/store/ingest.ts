@@ -108,7 +108,15 @@ async function deleteCaptureRows(conn: DuckDBConnection, captureId: number): Pro
 export async function ingestCapture(store: Store, path: string, opts: IngestOptions = {}): Promise<IngestResult> {
   const conn = store.connection;
   const isStdin = path === '-';
-  const size = isStdin ? null : fs.statSync(path).size;
+  let size: number | null = null;
+  if (!isStdin) {
+    try {
+      size = fs.statSync(path).size;
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      throw new Error(`${path}: cannot open: ${err.code === 'ENOENT' ? 'no such file' : err.code === 'EACCES' ? 'permission denied' : err.message}`);
+    }
+  }
   let outcome: IngestResult['outcome'] = 'ingested';
   let captureId = 0;
   // The SHA-256 is needed first only when the store may already hold this file (a row with its path and size): then

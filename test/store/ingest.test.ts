@@ -163,3 +163,11 @@ t.test('a progress bar on a terminal only; none in a pipe or under CI', async (t
   const ci = spawnSync('script', ['-qec', `'${process.execPath}' '${bin}' ingest --db '${dbPath()}' '${f}'`, '/dev/null'], { encoding: 'utf8', env: { ...env, CI: 'true' } });
   t.notMatch(ci.stdout, /%/, 'no bar under CI');
 });
+
+t.test('a missing file is named, the others are still ingested', async (t) => {
+  const db = dbPath();
+  const r = spawnSync(process.execPath, [bin, 'ingest', '--db', db, path.join(tmp, 'missing.pcap'), fixture('irc/irc-353.pcap')], { encoding: 'utf8' });
+  t.equal(r.status, 1);
+  t.match(r.stderr, /missing\.pcap: cannot open: no such file/);
+  t.match(r.stdout, /irc-353\.pcap: ingested as capture 1: 12 packets/);
+});
