@@ -6,8 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { gzipSync } from 'node:zlib';
-import { main } from '../../src/cli/main.js';
-import { memoryOutput } from '../../src/cli/output.js';
+import { imtap } from '../helpers/cli.js';
 import { buildInspectReport, type InspectReport } from '../../src/cli/inspect.js';
 import { allCaptures, fixture, rel, ROOT } from '../helpers/fixtures.js';
 import { capinfos, run } from '../helpers/tools.js';
@@ -15,12 +14,6 @@ import { capinfos, run } from '../helpers/tools.js';
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'imtap-cli-'));
 t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-async function imtap(argv: string[]) {
-  const stdout = memoryOutput();
-  const stderr = memoryOutput();
-  const code = await main(argv, { stdout, stderr });
-  return { code, stdout: stdout.text(), stderr: stderr.text() };
-}
 
 /** Innermost network and transport protocol of each packet, from tshark's frame.protocols. */
 function tsharkCounts(file: string) {

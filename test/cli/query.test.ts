@@ -3,8 +3,7 @@ import t from 'tap';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { main } from '../../src/cli/main.js';
-import { memoryOutput } from '../../src/cli/output.js';
+import { imtap } from '../helpers/cli.js';
 import { csvSafe } from '../../src/cli/query.js';
 import { fixture } from '../helpers/fixtures.js';
 
@@ -12,12 +11,6 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'imtap-query-'));
 t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
 const db = path.join(tmp, 'q.duckdb');
 
-async function imtap(argv: string[]) {
-  const stdout = memoryOutput();
-  const stderr = memoryOutput();
-  const code = await main(argv, { stdout, stderr });
-  return { code, stdout: stdout.text(), stderr: stderr.text() };
-}
 
 t.before(async () => {
   const r = await imtap(['ingest', '--db', db, fixture('irc/irc-privmsg.pcap'), fixture('irc/irc-353.pcap')]);

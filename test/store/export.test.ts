@@ -5,8 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as arrow from 'apache-arrow';
-import { main } from '../../src/cli/main.js';
-import { memoryOutput } from '../../src/cli/output.js';
+import { imtap } from '../helpers/cli.js';
 import { openStore } from '../../src/store/db.js';
 import { fixture } from '../helpers/fixtures.js';
 import { tableDef } from '../../src/store/schema.js';
@@ -15,12 +14,6 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'imtap-export-'));
 t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
 const db = path.join(tmp, 'e.duckdb');
 
-async function imtap(argv: string[]) {
-  const stdout = memoryOutput();
-  const stderr = memoryOutput();
-  const code = await main(argv, { stdout, stderr });
-  return { code, stdout: stdout.text(), stderr: stderr.text() };
-}
 
 async function q(sql: string) {
   const s = await openStore(db, { readOnly: true });
