@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import { terminalSafe } from '../util/escape.js';
 import { EXIT } from './exit-codes.js';
-import { storeErrorMessage } from './ingest.js';
+import { openForReading } from './open-store.js';
 import type { Output } from './output.js';
 
 export interface ExportArgs {
@@ -17,7 +17,6 @@ export interface ExportArgs {
 
 export async function exportCommand(args: ExportArgs, io: { stdout: Output; stderr: Output }): Promise<number> {
   const { exportTables, exportTable } = await import('../store/export.js');
-  const { openStore } = await import('../store/db.js');
   let tables;
   try {
     tables = exportTables(args.table);
@@ -25,17 +24,8 @@ export async function exportCommand(args: ExportArgs, io: { stdout: Output; stde
     io.stderr.write(`imtap: ${terminalSafe((e as Error).message)}\n`);
     return EXIT.USAGE;
   }
-  if (!fs.existsSync(args.db)) {
-    io.stderr.write(`imtap: no database at ${terminalSafe(args.db)}: fill one with imtap ingest, or name it with --db (or IMTAP_DB)\n`);
-    return EXIT.ERROR;
-  }
-  let store;
-  try {
-    store = await openStore(args.db, { readOnly: true });
-  } catch (e) {
-    io.stderr.write(`imtap: ${terminalSafe(storeErrorMessage(args.db, e))}\n`);
-    return EXIT.ERROR;
-  }
+  const store = await openForReading(args.db, io.stderr);
+  if (!store) return EXIT.ERROR;
   try {
     fs.mkdirSync(args.out, { recursive: true });
     for (const t of tables) {

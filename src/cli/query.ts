@@ -6,7 +6,7 @@
 import type { DuckDBResultReader } from '@duckdb/node-api';
 import { terminalSafe } from '../util/escape.js';
 import { EXIT } from './exit-codes.js';
-import { storeErrorMessage } from './ingest.js';
+import { openForReading } from './open-store.js';
 import type { Output } from './output.js';
 
 export type QueryFormat = 'table' | 'csv' | 'json' | 'ndjson';
@@ -44,19 +44,8 @@ export function csvSafe(v: Cell): Cell {
 }
 
 export async function queryCommand(args: QueryArgs, io: { stdout: Output; stderr: Output }): Promise<number> {
-  const { openStore } = await import('../store/db.js');
-  const fs = await import('node:fs');
-  if (!fs.existsSync(args.db)) {
-    io.stderr.write(`imtap: no database at ${terminalSafe(args.db)}: fill one with imtap ingest, or name it with --db (or IMTAP_DB)\n`);
-    return EXIT.ERROR;
-  }
-  let store;
-  try {
-    store = await openStore(args.db, { readOnly: true });
-  } catch (e) {
-    io.stderr.write(`imtap: ${terminalSafe(storeErrorMessage(args.db, e))}\n`);
-    return EXIT.ERROR;
-  }
+  const store = await openForReading(args.db, io.stderr);
+  if (!store) return EXIT.ERROR;
   try {
     let result: DuckDBResultReader;
     try {
