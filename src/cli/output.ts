@@ -27,14 +27,18 @@ export function processOutput(stream: NodeJS.WriteStream): Output {
     throw e;
   });
   const isTTY = Boolean(stream.isTTY);
-  // Small writes are gathered into 64 KiB pieces: a flow listing is tens of thousands of lines, and one write call
-  // each costs more than making them. A terminal gets each write at once.
-  let buf = '';
+  // Small writes are encoded straight into a 1 MiB buffer and written in pieces: a flow listing is tens of thousands
+  // of lines, and one write call (or one long concatenated string) each costs more than making them. Each piece gets
+  // a fresh buffer, since a stream that is backed up keeps the one it was given. A terminal gets each write at once.
+  const SIZE = 1 << 20;
+  let buf = Buffer.allocUnsafe(SIZE);
+  let used = 0;
   let full = false;
   const flush = () => {
-    if (buf.length === 0) return;
-    if (!stream.write(buf)) full = true;
-    buf = '';
+    if (used === 0) return;
+    if (!stream.write(buf.subarray(0, used))) full = true;
+    buf = Buffer.allocUnsafe(SIZE);
+    used = 0;
   };
   const drained = (): Promise<void> | null => {
     if (!full) return null;
@@ -49,8 +53,15 @@ export function processOutput(stream: NodeJS.WriteStream): Output {
   return {
     write: (s) => {
       if (isTTY) return void stream.write(s);
-      buf += s;
-      if (buf.length >= 65536) flush();
+      // UTF-8 takes at most 3 bytes per UTF-16 unit.
+      if (s.length * 3 > SIZE - used) {
+        flush();
+        if (s.length * 3 > SIZE) {
+          if (!stream.write(s)) full = true;
+          return;
+        }
+      }
+      used += buf.write(s, used);
     },
     flush,
     drained,
