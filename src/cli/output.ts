@@ -28,8 +28,9 @@ export function processOutput(stream: NodeJS.WriteStream): Output {
   });
   const isTTY = Boolean(stream.isTTY);
   // Small writes are encoded straight into a 1 MiB buffer and written in pieces: a flow listing is tens of thousands
-  // of lines, and one write call (or one long concatenated string) each costs more than making them. Each piece gets
-  // a fresh buffer, since a stream that is backed up keeps the one it was given. A terminal gets each write at once.
+  // of lines, and one write call (or one long concatenated string) each costs more than making them. The buffer is
+  // reused when the stream took the bytes at once (files, and pipes with room); a stream that is backed up keeps the
+  // buffer it was given, so then the next piece gets a fresh one. A terminal gets each write at once.
   const SIZE = 1 << 20;
   let buf = Buffer.allocUnsafe(SIZE);
   let used = 0;
@@ -37,7 +38,7 @@ export function processOutput(stream: NodeJS.WriteStream): Output {
   const flush = () => {
     if (used === 0) return;
     if (!stream.write(buf.subarray(0, used))) full = true;
-    buf = Buffer.allocUnsafe(SIZE);
+    if (stream.writableLength > 0) buf = Buffer.allocUnsafe(SIZE);
     used = 0;
   };
   const drained = (): Promise<void> | null => {
