@@ -14,12 +14,9 @@ import fs from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { readCapture, type CaptureSummary } from '../decoders/capture/reader.js';
+import type { CaptureSummary, ReadOptions } from '../decoders/capture/reader.js';
 import { isDamage } from '../decoders/capture/issues.js';
-import { anomalyCounts } from '../decoders/net/anomalies.js';
-import { newDecodedPacket } from '../decoders/net/decoded.js';
-import { PacketDecoder } from '../decoders/net/decoder.js';
-import { FlowTable } from '../flows/flow-table.js';
+import { inspectCapture } from '../stats/capture-stats.js';
 import { C_BYTES, C_PACKETS, C_PAYLOAD, clientText, flowEnd, flowStart, serverText, type Flow } from '../flows/flow.js';
 import type { FlowLimits } from '../flows/options.js';
 import type { Store } from './db.js';
@@ -227,35 +224,16 @@ export async function ingestCapture(store: Store, path: string, opts: IngestOpti
         }
       }
     };
-    const table = new FlowTable({ onFlowEnd: writeFlow }, opts.flowLimits);
-    const dec = new PacketDecoder();
-    const p = newDecodedPacket();
-    let bytes = 0;
-    let firstSec = Infinity;
-    let firstNsec = 0;
-    let lastSec = -Infinity;
-    let lastNsec = 0;
-    const readOpts: Parameters<typeof readCapture>[2] = {};
+    // The same pass as `inspect --flows` (decode, flow table, first/last time), with each flow written as it ends.
+    const readOpts: ReadOptions = {};
     if (stdin) readOpts.stdin = stdin;
     if (opts.beforeRead) readOpts.beforeRead = opts.beforeRead;
     if (opts.onProgress) readOpts.onProgress = opts.onProgress;
-    const summary = await readCapture(
-      path,
-      (rec) => {
-        bytes += rec.caplen;
-        const s = rec.tsSec;
-        const ns = rec.tsNsec;
-        if (s < firstSec || (s === firstSec && ns < firstNsec)) [firstSec, firstNsec] = [s, ns];
-        if (s > lastSec || (s === lastSec && ns > lastNsec)) [lastSec, lastNsec] = [s, ns];
-        dec.decode(rec, p);
-        table.packet(p, rec);
-      },
-      readOpts,
-    );
-    table.finish();
+    const { summary, stats } = await inspectCapture(path, readOpts, { onFlow: writeFlow, ...(opts.flowLimits ? { flowLimits: opts.flowLimits } : {}) });
+    const { firstSec, firstNsec, lastSec, lastNsec, bytes } = stats;
     const has = summary.packets > 0;
     const at: [number, number] = has ? [lastSec, lastNsec] : started;
-    for (const [code, n] of Object.entries(anomalyCounts(dec.anomalies))) {
+    for (const [code, n] of Object.entries(stats.anomalies())) {
       nanom++;
       anomW.append({ ts: at, capture_id: captureId, flow_id: null, code, detail: `${n} packet${n === 1 ? '' : 's'}` });
     }
