@@ -2,6 +2,7 @@
  * `imtap ingest <capture>… [--db FILE] [--sensor NAME] [--replace]`: read captures into the DuckDB store
  * (captures, flows, anomalies so far). A capture already complete in the store (same SHA-256) is skipped and said so.
  */
+import fs from 'node:fs';
 import { isDamage } from '../decoders/capture/issues.js';
 import { terminalSafe } from '../util/escape.js';
 import { EXIT, worst } from './exit-codes.js';
@@ -39,6 +40,8 @@ export interface IngestArgs {
   db: string;
   sensor: string | null;
   replace: boolean;
+  /** Directory for carved files; null: hash only. */
+  extract?: string | null;
 }
 
 /** The database named by --db, else $IMTAP_DB, else ./imtap.duckdb. */
@@ -68,6 +71,15 @@ export async function ingestCommand(args: IngestArgs, io: { stdout: Output; stde
     return EXIT.ERROR;
   }
   let code: number = EXIT.OK;
+  if (args.extract) {
+    try {
+      fs.mkdirSync(args.extract, { recursive: true });
+    } catch (e) {
+      store.close();
+      io.stderr.write(`imtap: --extract ${terminalSafe(args.extract)}: cannot create the directory: ${terminalSafe((e as Error).message)}\n`);
+      return EXIT.ERROR;
+    }
+  }
   const total = { captures: 0, skipped: 0, packets: 0, flows: 0, anomalies: 0 };
   try {
     for (const file of args.captures) {
@@ -77,6 +89,7 @@ export async function ingestCommand(args: IngestArgs, io: { stdout: Output; stde
         const r = await ingestCapture(store, file, {
           sensor: args.sensor,
           replace: args.replace,
+          extractDir: args.extract ?? null,
           ...(io.stdin ? { stdin: io.stdin } : {}),
           ...(bar ? { onProgress: (c: number, s: number | null) => bar.update(c, s) } : {}),
         }).finally(() => bar?.stop());
@@ -90,7 +103,9 @@ export async function ingestCommand(args: IngestArgs, io: { stdout: Output; stde
         total.flows += r.flows;
         total.anomalies += r.anomalies;
         const how = r.outcome === 'resumed' ? 'interrupted ingest redone as' : r.outcome === 'replaced' ? 'replaced' : 'ingested as';
-        io.stdout.write(`${name}: ${how} capture ${r.captureId}: ${r.packets} packets, ${r.flows} flows, ${r.anomalies} anomaly rows, ${r.status}\n`);
+        const m = r.im;
+        const imText = m.imFlows > 0 ? `; IM: ${m.imFlows} flows, ${m.accounts} accounts, ${m.messages} messages, ${m.transfers} transfers, ${m.contacts} contacts, ${m.events} events` : '; no IM';
+        io.stdout.write(`${name}: ${how} capture ${r.captureId}: ${r.packets} packets, ${r.flows} flows, ${r.anomalies} anomaly rows${imText}, ${r.status}\n`);
         if (r.status === 'partial') {
           code = worst(code, EXIT.DAMAGED);
           for (const i of r.summary!.issues.list.filter((x) => isDamage(x.code))) io.stderr.write(`imtap: ${name}: ${i.code} at byte ${i.offset}: ${terminalSafe(i.message)}\n`);

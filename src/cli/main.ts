@@ -51,19 +51,21 @@ export async function main(argv: string[], io?: Partial<MainIo>): Promise<number
     )
     .command(
       'ingest <captures..>',
-      'Read captures into the DuckDB database: captures, flows, anomalies (a capture already there is skipped)',
+      'Read captures into the DuckDB database: flows, IM accounts, messages, transfers, contacts, events, anomalies (a capture already there is skipped)',
       (y) =>
         y
           .positional('captures', { type: 'string', array: true, describe: 'pcap or pcapng files (gzip allowed); "-" reads standard input', demandOption: true })
           .option('db', { type: 'string', describe: 'the database file (default: $IMTAP_DB, else ./imtap.duckdb)' })
           .option('sensor', { type: 'string', describe: 'name of the sensor or tap the captures come from' })
           .option('replace', { type: 'boolean', default: false, describe: 'ingest again a capture that is already in the database' })
+          .option('extract', { type: 'string', describe: 'write files sent over IM (IRC DCC, XMPP bytestreams) into this directory (created if missing)' })
           .example('$0 ingest fixtures/pcaps/irc/irc-privmsg.pcap', 'into ./imtap.duckdb')
+          .example('$0 ingest --extract carved/ capture.pcapng', 'also carve the files sent over IM')
           .example('$0 ingest --db audit.duckdb --sensor hq-span /archive/*.pcap.gz', 'an archive of captures'),
       async (args) => {
         const { ingestCommand, defaultDb } = await import('./ingest.js');
         code = await ingestCommand(
-          { captures: restoreStdin(args.captures as string[]), db: args.db ?? defaultDb(), sensor: args.sensor ?? null, replace: args.replace },
+          { captures: restoreStdin(args.captures as string[]), db: args.db ?? defaultDb(), sensor: args.sensor ?? null, replace: args.replace, extract: args.extract ?? null },
           { stdout: out, stderr: err, stdin: io?.stdin },
         );
       },

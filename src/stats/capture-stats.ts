@@ -8,13 +8,18 @@ import { readCapture, type CaptureSummary, type ReadOptions } from '../decoders/
 import { anomalyCounts } from '../decoders/net/anomalies.js';
 import { L4, Net, newDecodedPacket } from '../decoders/net/decoded.js';
 import { PacketDecoder } from '../decoders/net/decoder.js';
-import { FlowTable } from '../flows/flow-table.js';
+import { FlowTable, type FlowHandler } from '../flows/flow-table.js';
 import type { Flow } from '../flows/flow.js';
 import type { FlowLimits } from '../flows/options.js';
 
 export interface StatsOptions {
   /** Track flows and reassemble TCP; each flow is passed here when it ends (valid during the call only). */
   onFlow?: (flow: Flow) => void;
+  /**
+   * Instead of `onFlow`: a full flow handler (the IM dispatcher), which also receives the reassembled streams and
+   * datagrams; `attach` is called with the flow table before the first packet.
+   */
+  handler?: FlowHandler & { attach?(table: FlowTable): void };
   flowLimits?: Partial<FlowLimits>;
 }
 
@@ -42,7 +47,10 @@ export class CaptureStats {
 
   constructor(opts: StatsOptions = {}) {
     const onFlow = opts.onFlow;
-    this.flows = onFlow ? new FlowTable({ onFlowEnd: onFlow }, opts.flowLimits) : null;
+    if (opts.handler) {
+      this.flows = new FlowTable(opts.handler, opts.flowLimits);
+      opts.handler.attach?.(this.flows);
+    } else this.flows = onFlow ? new FlowTable({ onFlowEnd: onFlow }, opts.flowLimits) : null;
   }
 
   /** The per-packet callback; bound so it can be handed to a reader as is. */

@@ -22,6 +22,8 @@ import type { FlowLimits } from '../flows/options.js';
 import type { Store } from './db.js';
 import { tableDef, TABLES } from './schema.js';
 import { TableWriter } from './writer.js';
+import { Dispatcher, imVerdict, type ImRow } from '../decoders/im/dispatch.js';
+import { defaultRegistry } from '../decoders/im/protocols.js';
 
 export interface IngestOptions {
   /** Name of the sensor or tap the capture comes from. */
@@ -35,6 +37,20 @@ export interface IngestOptions {
   /** Bytes of the file consumed so far, and its size (null for a pipe), after each read. */
   onProgress?: (consumed: number, size: number | null) => void;
   flowLimits?: Partial<FlowLimits>;
+  /** Write files carried by IM flows (DCC, bytestreams) into this directory (it must exist). */
+  extractDir?: string | null;
+  /** Run the IM protocol analyzers (default true; false: flows only, as `inspect --flows` sees them). */
+  analyze?: boolean;
+}
+
+/** Rows the IM analyzers wrote, per table. */
+export interface ImCounts {
+  imFlows: number;
+  accounts: number;
+  messages: number;
+  transfers: number;
+  contacts: number;
+  events: number;
 }
 
 export interface IngestResult {
@@ -48,8 +64,11 @@ export interface IngestResult {
   packets: number;
   flows: number;
   anomalies: number;
+  im: ImCounts;
   summary: CaptureSummary | null;
 }
+
+const noIm = (): ImCounts => ({ imFlows: 0, accounts: 0, messages: 0, transfers: 0, contacts: 0, events: 0 });
 
 /** SHA-256 of a file computed in a worker thread, so that it overlaps the ingest on another core. */
 export function sha256InWorker(path: string): Promise<string> {
@@ -134,7 +153,7 @@ export async function ingestCapture(store: Store, path: string, opts: IngestOpti
     const found = await scalarRows(conn, 'SELECT capture_id, status FROM captures WHERE sha256 = ? OR (sha256 IS NULL AND path = ? AND file_bytes = ?) ORDER BY capture_id', [sha, path, size]);
     const done = found.find((r) => r.status === 'complete');
     if (done && !opts.replace) {
-      return { path, captureId: Number(done.capture_id), outcome: 'already', sha256: sha, status: 'complete', packets: 0, flows: 0, anomalies: 0, summary: null };
+      return { path, captureId: Number(done.capture_id), outcome: 'already', sha256: sha, status: 'complete', packets: 0, flows: 0, anomalies: 0, im: noIm(), summary: null };
     }
     if (found.length > 0) {
       captureId = Number(found[0]!.capture_id);
@@ -186,8 +205,25 @@ export async function ingestCapture(store: Store, path: string, opts: IngestOpti
     const anomW = await TableWriter.open(conn, tableDef('anomalies'));
     let nflows = 0;
     let nanom = 0;
+    const im = noIm();
+    const analyze = opts.analyze ?? true;
+    const imWriters = new Map<string, TableWriter>();
+    if (analyze) for (const t of ['accounts', 'messages', 'transfers', 'contacts', 'events']) imWriters.set(t, await TableWriter.open(conn, tableDef(t)));
+    const imRow = (table: string, row: ImRow) => {
+      if (table === 'anomalies') {
+        nanom++;
+        anomW.append({ ...row, capture_id: captureId });
+        return;
+      }
+      const w = imWriters.get(table);
+      if (w === undefined) throw new Error(`an IM analyzer wrote to ${table}, which is not an IM table`);
+      w.append({ ...row, capture_id: captureId });
+      im[table as keyof ImCounts]++;
+    };
     const writeFlow = (f: Flow) => {
       nflows++;
+      const v = analyze ? imVerdict(f) : null;
+      if (v !== null) im.imFlows++;
       const c = f.c;
       const st0 = f.streams[0];
       const st1 = f.streams[1];
@@ -216,6 +252,13 @@ export async function ingestCapture(store: Store, path: string, opts: IngestOpti
         vlan: f.vlanOuter >= 0 ? f.vlanOuter : null,
         tunnel_depth: f.tunnelDepth,
         anomalies: f.anomalies ? JSON.stringify(Object.fromEntries(f.anomalies)) : null,
+        protocol: v?.protocol ?? null,
+        app: v?.app ?? null,
+        app_kind: v?.kind ?? null,
+        method: v?.method ?? null,
+        confidence: v?.confidence ?? null,
+        server_name: v?.serverName ?? null,
+        encrypted: v === null ? null : v.encrypted,
       });
       if (f.anomalies) {
         for (const [code, n] of f.anomalies) {
@@ -229,7 +272,11 @@ export async function ingestCapture(store: Store, path: string, opts: IngestOpti
     if (stdin) readOpts.stdin = stdin;
     if (opts.beforeRead) readOpts.beforeRead = opts.beforeRead;
     if (opts.onProgress) readOpts.onProgress = opts.onProgress;
-    const { summary, stats } = await inspectCapture(path, readOpts, { onFlow: writeFlow, ...(opts.flowLimits ? { flowLimits: opts.flowLimits } : {}) });
+    const flowLimits = opts.flowLimits ? { flowLimits: opts.flowLimits } : {};
+    const dispatcher = analyze
+      ? new Dispatcher(defaultRegistry(), { output: { row: imRow }, onFlowEnd: writeFlow, extract: { dir: opts.extractDir ?? null, prefix: `c${captureId}` } })
+      : null;
+    const { summary, stats } = await inspectCapture(path, readOpts, dispatcher ? { handler: dispatcher, ...flowLimits } : { onFlow: writeFlow, ...flowLimits });
     const { firstSec, firstNsec, lastSec, lastNsec, bytes } = stats;
     const has = summary.packets > 0;
     const at: [number, number] = has ? [lastSec, lastNsec] : started;
@@ -243,6 +290,7 @@ export async function ingestCapture(store: Store, path: string, opts: IngestOpti
     }
     await flowsW.close();
     await anomW.close();
+    for (const w of imWriters.values()) await w.close();
 
     if (sha === null) {
       sha = stdinHash ? stdinHash.digest('hex') : await lateHash!;
@@ -252,7 +300,7 @@ export async function ingestCapture(store: Store, path: string, opts: IngestOpti
         await conn.run('ROLLBACK');
         committed = true;
         await exec(conn, 'DELETE FROM captures WHERE capture_id = ?', [captureId]);
-        return { path, captureId: Number(done.capture_id), outcome: 'already', sha256: sha, status: 'complete', packets: summary.packets, flows: 0, anomalies: 0, summary };
+        return { path, captureId: Number(done.capture_id), outcome: 'already', sha256: sha, status: 'complete', packets: summary.packets, flows: 0, anomalies: 0, im: noIm(), summary };
       }
       // The same bytes ingested before under another name (interrupted, or replaced now): this ingest supersedes them.
       for (const r of same) {
@@ -282,7 +330,7 @@ export async function ingestCapture(store: Store, path: string, opts: IngestOpti
     );
     await conn.run('COMMIT');
     committed = true;
-    return { path, captureId, outcome, sha256: sha, status, packets: summary.packets, flows: nflows, anomalies: nanom, summary };
+    return { path, captureId, outcome, sha256: sha, status, packets: summary.packets, flows: nflows, anomalies: nanom, im, summary };
   } catch (e) {
     if (!committed) await conn.run('ROLLBACK').catch(() => {});
     // The capture could not be read at all: record it as failed (its row stays, with the reason).

@@ -7,14 +7,38 @@
  * the ALTER/CREATE statements that turn the old tables into the new ones (the test of `openStore` checks the result
  * against TABLES), and regenerate docs/schema.md.
  */
+import { addColumnStatements, tableDef, tableStatements } from './schema.js';
+
 export interface Migration {
   from: number;
   to: number;
   statements: readonly string[];
 }
 
-/** Version 1 is the first schema: nothing to migrate from yet. */
-export const MIGRATIONS: readonly Migration[] = [];
+/**
+ * 1 → 2: the IM analyzers' columns (flows: encrypted; accounts: server, login, auth, side; messages: kind, subject, thread;
+ * transfers: method; contacts: state) and the `events` table.
+ */
+const V1_TO_V2: Migration = {
+  from: 1,
+  to: 2,
+  statements: [
+    ...addColumnStatements('flows', 'encrypted'),
+    ...addColumnStatements('accounts', 'server'),
+    ...addColumnStatements('accounts', 'login'),
+    ...addColumnStatements('accounts', 'auth'),
+    ...addColumnStatements('accounts', 'side'),
+    ...addColumnStatements('messages', 'kind'),
+    ...addColumnStatements('messages', 'subject'),
+    ...addColumnStatements('messages', 'thread'),
+    ...addColumnStatements('transfers', 'method'),
+    ...addColumnStatements('contacts', 'state'),
+    ...tableStatements(tableDef('events')),
+  ],
+};
+
+/** Version 1 is the first schema. */
+export const MIGRATIONS: readonly Migration[] = [V1_TO_V2];
 
 /**
  * The steps from `from` to `to`, in order. Throws when a step is missing or a step does not go up by one, naming

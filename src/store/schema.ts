@@ -43,7 +43,7 @@ export interface TableDef {
 }
 
 /** The version of the schema this code writes; stored in `schema_version`. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 const col = (name: string, type: DuckType, nullable: boolean, doc: string, values?: readonly string[]): ColumnDef =>
   values === undefined ? { name, type, nullable, doc } : { name, type, nullable, doc, values };
@@ -116,6 +116,7 @@ export const TABLES: TableDef[] = [
       col('confidence', 'DOUBLE', true, 'Confidence of the classification, 0 to 1.'),
       col('server_name', 'VARCHAR', true, 'Server name seen in the flow (TLS SNI, HTTP Host, protocol greeting, DNS answer).'),
       col('anomalies', 'VARCHAR', true, 'Anomaly codes seen on the flow, comma-separated (details in `anomalies`).'),
+      col('encrypted', 'BOOLEAN', true, 'True when an IM protocol recognised on the flow switched to TLS (STARTTLS): nothing after that is readable; null otherwise.'),
     ],
   },
   {
@@ -129,6 +130,10 @@ export const TABLES: TableDef[] = [
       col('client_ip', 'VARCHAR', true, 'Address the account was used from (the flow\'s client).'),
       col('first_seen', 'TIMESTAMP_NS', false, 'First packet showing the account on this flow.'),
       col('last_seen', 'TIMESTAMP_NS', false, 'Last packet showing the account on this flow.'),
+      col('server', 'VARCHAR', true, 'Server or domain the account is on (IRC server name, XMPP domain), when the protocol shows it.'),
+      col('login', 'VARCHAR', true, 'Login name when distinct from the account (IRC USER name, SASL authentication id).'),
+      col('auth', 'VARCHAR', true, 'How the account authenticated when seen: password (sent in clear; the secret itself is never stored), sasl_plain, sasl_scram, sasl_external, none.'),
+      col('side', 'VARCHAR', true, 'client: the account used from the flow\'s client; server: the far side (an s2s peer, a DCC offerer).'),
     ],
   },
   {
@@ -143,6 +148,9 @@ export const TABLES: TableDef[] = [
       col('body_format', 'VARCHAR', true, 'Format of the body as sent: text, html, rtf, xhtml, markdown.'),
       col('body_raw', 'BLOB', true, 'The body\'s bytes as on the wire when they were not valid text in the expected charset; null otherwise.'),
       col('direction', 'VARCHAR', true, 'c2s (sent by the flow\'s client) or s2c (delivered to it).'),
+      col('kind', 'VARCHAR', true, 'Message type as the protocol names it: privmsg, notice, action, dcc_chat (IRC); chat, groupchat, headline, normal (XMPP).'),
+      col('subject', 'VARCHAR', true, 'Subject, when the protocol carries one (XMPP).'),
+      col('thread', 'VARCHAR', true, 'Thread or conversation id, when the protocol carries one (XMPP).'),
     ],
   },
   {
@@ -160,6 +168,7 @@ export const TABLES: TableDef[] = [
       col('sha256', 'VARCHAR', true, 'SHA-256 of the data seen, lower-case hex; null when incomplete.'),
       col('complete', 'BOOLEAN', false, 'Whether every byte of the file was seen.'),
       col('path', 'VARCHAR', true, 'Where the carved file was written; null when not extracted.'),
+      col('method', 'VARCHAR', true, 'How the file went: dcc (IRC), ibb, socks5, jingle (XMPP), oft (OSCAR)…'),
     ],
   },
   {
@@ -171,6 +180,20 @@ export const TABLES: TableDef[] = [
       col('account', 'VARCHAR', false, 'Account whose list holds the contact.'),
       col('contact', 'VARCHAR', false, 'The contact\'s account identifier.'),
       col('group_name', 'VARCHAR', true, 'Group, folder or channel the contact is listed under.'),
+      col('state', 'VARCHAR', true, 'Subscription or membership state when known: both, to, from, none (rosters); op, voice, member (channels).'),
+    ],
+  },
+  {
+    name: 'events',
+    doc: 'One row per session or membership event: logins, joins and parts, nick changes, presence, STARTTLS, DCC offers.',
+    columns: [
+      ...rowOrigin('Timestamp of the packet carrying the event.'),
+      col('app', 'VARCHAR', false, 'Protocol or application.'),
+      col('account', 'VARCHAR', true, 'The account the event is about (who joined, who changed nick); null when not visible.'),
+      col('event', 'VARCHAR', false, 'What happened: login, join, part, quit, kick, nick, topic, presence, ctcp, dcc_offer, starttls…'),
+      col('target', 'VARCHAR', true, 'Channel, room or other account the event concerns.'),
+      col('detail', 'VARCHAR', true, 'The rest: new nick, part or quit reason, presence show/status, CTCP command.'),
+      col('direction', 'VARCHAR', true, 'c2s (sent by the flow\'s client) or s2c (sent to it).'),
     ],
   },
   {
@@ -213,6 +236,17 @@ export function tableStatements(t: TableDef): string[] {
   out.push(`COMMENT ON TABLE ${quoteIdent(t.name)} IS ${quoteString(t.doc)}`);
   for (const c of t.columns) out.push(`COMMENT ON COLUMN ${quoteIdent(t.name)}.${quoteIdent(c.name)} IS ${quoteString(c.doc)}`);
   return out;
+}
+
+/**
+ * ALTER TABLE … ADD COLUMN for a column of the current schema, with its comment: for migrations. (DuckDB cannot add
+ * a column with a constraint, so columns added by a migration are nullable and have no CHECK.)
+ */
+export function addColumnStatements(table: string, column: string): string[] {
+  const c = tableDef(table).columns.find((x) => x.name === column);
+  if (c === undefined) throw new Error(`no column ${column} in table ${table}`);
+  if (!c.nullable || c.values !== undefined) throw new Error(`${table}.${column}: a column added by a migration must be nullable and unchecked`);
+  return [`ALTER TABLE ${quoteIdent(table)} ADD COLUMN ${quoteIdent(c.name)} ${c.type}`, `COMMENT ON COLUMN ${quoteIdent(table)}.${quoteIdent(c.name)} IS ${quoteString(c.doc)}`];
 }
 
 /** DDL creating every table of `tables` (by default the current schema, `schema_version` included); idempotent. */

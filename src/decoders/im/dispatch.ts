@@ -1,0 +1,478 @@
+/**
+ * The dispatcher: between the flow table and the IM protocol sessions. For every flow it
+ *
+ * 1. holds back a copy of the first bytes of each direction (at most `detectBytes` and `detectChunks` per direction)
+ *    and runs the registered probes on them, ports hinted first, until one says Yes or all say No (payload decides,
+ *    never the port alone);
+ * 2. creates that protocol's session and replays the held bytes in capture order, then feeds it the rest of the
+ *    flow as it is reassembled, keeping whatever the session did not consume (bounded by `maxPendingBytes`);
+ * 3. takes connections announced by an expectation (DCC, bytestreams) straight to the analyzer named, with its context;
+ * 4. holds the rows a session reports until it is confirmed: a session rejected before confirmation leaves no rows.
+ *    A session never confirmed is accepted when its flow ends with a lower confidence (one-sided: 0.6, else 0.5).
+ *
+ * Rows go to `ImOutput` in the schema's column names (src/store/schema.ts), without `capture_id` (the caller's).
+ * The flow's verdict (protocol, app, kind, method, confidence, server name, encrypted) is left in `imVerdict(flow)`
+ * for the flow row, which the caller writes after `onFlowEnd` returns.
+ */
+import type { FlowHandler, FlowTable } from '../../flows/flow-table.js';
+import { C_LAST_NSEC, C_LAST_SEC, clientText, serverText, type Flow } from '../../flows/flow.js';
+import type { StreamSink } from '../../flows/tcp-stream.js';
+import { openFileSink, type ExtractOptions } from './file-sink.js';
+import type { Registry } from './registry.js';
+import { Probe, type AccountRow, type Dir, type ExpectSpec, type FileMeta, type ImProtocol, type ImSession, type SessionContext, type Time } from './types.js';
+
+export interface DispatchLimits {
+  /** Bytes per direction held back for the probes; a flow no probe recognised by then is left unclassified. */
+  detectBytes: number;
+  /** Chunks (packets' worth of data) per direction before giving up on detection. */
+  detectChunks: number;
+  /** Unconsumed bytes a session may leave per direction before they are dropped (anomaly im_pending_limit). */
+  maxPendingBytes: number;
+}
+
+export const DEFAULT_DISPATCH_LIMITS: DispatchLimits = { detectBytes: 8192, detectChunks: 24, maxPendingBytes: 1 << 20 };
+
+export type RowValue = string | number | boolean | null | Uint8Array | Time;
+export type ImRow = Record<string, RowValue>;
+
+export interface ImOutput {
+  /** A row for `table` (accounts, messages, transfers, contacts, events, anomalies), capture_id left out. */
+  row(table: string, row: ImRow): void;
+}
+
+export interface Verdict {
+  protocol: string;
+  app: string;
+  kind: string;
+  method: 'payload' | 'expected';
+  confidence: number;
+  serverName: string | null;
+  encrypted: boolean;
+}
+
+const enum St {
+  Detecting = 0,
+  Active = 1,
+  /** Gave up, rejected, or encrypted: no more bytes are looked at. */
+  Done = 2,
+}
+
+interface Held {
+  dir: Dir;
+  data: Uint8Array | null; // null: a gap of `gap` bytes
+  gap: number;
+  ts: Time;
+}
+
+const dirText = (d: Dir): string => (d === 0 ? 'c2s' : 's2c');
+const EMPTY = new Uint8Array(0);
+
+/** Per-flow IM state, kept in `flow.user`. */
+class FlowIm {
+  st = St.Detecting;
+  proto: ImProtocol | null = null;
+  session: ImSession | null = null;
+  ctx: SessionContext | null = null;
+  candidates: ImProtocol[];
+  held: Held[] = [];
+  heldBytes: [number, number] = [0, 0];
+  heldChunks: [number, number] = [0, 0];
+  /** Bytes of each direction seen by the probes (the held ones since the last gap), copied together. */
+  probeBuf: [Uint8Array, Uint8Array] = [EMPTY, EMPTY];
+  midstream: [boolean, boolean] = [false, false];
+  carry: [Uint8Array | null, Uint8Array | null] = [null, null];
+  sawData: [boolean, boolean] = [false, false];
+  ended: [boolean, boolean] = [false, false];
+  verdict: Verdict | null = null;
+  confirmed = false;
+  rejected = false;
+  /** Rows waiting for confirmation. */
+  pending: [string, ImRow][] | null = [];
+  accounts = new Map<string, ImRow>();
+
+  constructor(candidates: ImProtocol[]) {
+    this.candidates = candidates;
+  }
+}
+
+/** The verdict the dispatcher left on a flow (null: not IM, or not looked at). Valid during `onFlowEnd`. */
+export function imVerdict(flow: Flow): Verdict | null {
+  return flow.user instanceof FlowIm ? flow.user.verdict : null;
+}
+
+export interface DispatchOptions {
+  output: ImOutput;
+  /** Called after the dispatcher finished with a flow (the flow row can be written then). */
+  onFlowEnd?: (flow: Flow) => void;
+  limits?: Partial<DispatchLimits>;
+  extract?: ExtractOptions;
+}
+
+export class Dispatcher implements FlowHandler {
+  private table: FlowTable | null = null;
+  readonly limits: DispatchLimits;
+  private readonly extract: ExtractOptions;
+  /** Counters for the summary. */
+  readonly stats = { classified: 0, confirmed: 0, rejected: 0, encrypted: 0, expected: 0, gaveUp: 0 };
+
+  constructor(
+    readonly registry: Registry,
+    private readonly opts: DispatchOptions,
+  ) {
+    this.limits = { ...DEFAULT_DISPATCH_LIMITS, ...opts.limits };
+    this.extract = opts.extract ?? { dir: null, prefix: 'c0' };
+  }
+
+  /** The flow table whose expectations and clock the sessions use. */
+  attach(table: FlowTable): void {
+    this.table = table;
+  }
+
+  onFlowStart(f: Flow): void {
+    const tcp = f.proto === 6;
+    if (f.expected !== null) {
+      const proto = this.registry.get(f.expected.analyzer);
+      if (proto !== undefined) {
+        const im = new FlowIm([]);
+        f.user = im;
+        this.stats.expected++;
+        this.start(f, im, proto, 'expected', f.expected.context);
+        return;
+      }
+    }
+    const probes = tcp ? this.registry.tcpProbes : this.registry.udpProbes;
+    if (probes.length === 0) return;
+    // Protocols whose usual port the flow uses are asked first; all are asked.
+    const hinted = probes.filter((p) => p.ports.includes(f.sport) || p.ports.includes(f.cport));
+    f.user = new FlowIm(hinted.length === 0 ? [...probes] : [...hinted, ...probes.filter((p) => !hinted.includes(p))]);
+  }
+
+  streamSink(f: Flow, dir: 0 | 1): StreamSink | null {
+    const im = f.user;
+    if (!(im instanceof FlowIm) || im.st === St.Done) return null;
+    return {
+      onData: (data, offset, length, _streamOffset, tsSec, tsNsec) => {
+        if (im.st !== St.Done) this.data(f, im, dir, data, offset, length, [tsSec, tsNsec], f.streams[dir]?.midstream ?? false);
+        return length;
+      },
+      onGap: (_streamOffset, length) => {
+        if (im.st !== St.Done) this.gap(f, im, dir, length);
+      },
+      onEnd: () => {
+        if (im.st === St.Active && !im.ended[dir]) {
+          im.ended[dir] = true;
+          im.session!.onEnd(dir, this.lastTime(f, dir));
+        }
+      },
+    };
+  }
+
+  onDatagram(f: Flow, dir: 0 | 1, buf: Uint8Array, off: number, len: number, tsSec: number, tsNsec: number): void {
+    const im = f.user;
+    if (!(im instanceof FlowIm) || im.st === St.Done) return;
+    this.data(f, im, dir, buf, off, len, [tsSec, tsNsec], false);
+  }
+
+  onFlowEnd(f: Flow): void {
+    const im = f.user;
+    if (im instanceof FlowIm) this.finishFlow(f, im);
+    this.opts.onFlowEnd?.(f);
+  }
+
+  // ── detection ──
+
+  private data(f: Flow, im: FlowIm, dir: Dir, data: Uint8Array, off: number, len: number, ts: Time, midstream: boolean): void {
+    if (len <= 0) return;
+    im.sawData[dir] = true;
+    if (im.st === St.Active) {
+      this.deliver(f, im, dir, data, off, len, ts);
+      return;
+    }
+    // Detecting: hold a copy, then ask the probes.
+    if (midstream) im.midstream[dir] = true;
+    const copy = data.slice(off, off + len);
+    im.held.push({ dir, data: copy, gap: 0, ts });
+    im.heldBytes[dir] += len;
+    im.heldChunks[dir]++;
+    const prev = im.probeBuf[dir];
+    const room = this.limits.detectBytes - prev.length;
+    if (room > 0) {
+      const add = copy.subarray(0, Math.min(room, len));
+      const next = new Uint8Array(prev.length + add.length);
+      next.set(prev, 0);
+      next.set(add, prev.length);
+      im.probeBuf[dir] = next;
+    }
+    const buf = im.probeBuf[dir];
+    let chosen: ImProtocol | null = null;
+    const still: ImProtocol[] = [];
+    for (const p of im.candidates) {
+      const r = p.probe!(buf, 0, buf.length, dir, im.midstream[dir]);
+      if (r === Probe.Yes) {
+        chosen = p;
+        break;
+      }
+      if (r === Probe.Need) still.push(p);
+    }
+    if (chosen !== null) {
+      this.start(f, im, chosen, 'payload', null);
+      return;
+    }
+    im.candidates = still;
+    const exhausted = im.heldBytes[dir] >= this.limits.detectBytes || im.heldChunks[dir] >= this.limits.detectChunks;
+    if (still.length === 0 || exhausted) this.giveUp(im);
+  }
+
+  private gap(f: Flow, im: FlowIm, dir: Dir, len: number): void {
+    if (im.st === St.Active) {
+      im.carry[dir] = null;
+      im.session!.onGap(dir, len, this.lastTime(f, dir));
+      return;
+    }
+    // The probes restart after a hole, on the bytes that follow it (as for a connection picked up mid-stream).
+    im.held.push({ dir, data: null, gap: len, ts: this.lastTime(f, dir) });
+    im.probeBuf[dir] = EMPTY;
+    im.midstream[dir] = true;
+  }
+
+  private giveUp(im: FlowIm): void {
+    im.st = St.Done;
+    im.held = [];
+    im.probeBuf = [EMPTY, EMPTY];
+    im.candidates = [];
+    im.pending = null;
+    this.stats.gaveUp++;
+  }
+
+  private start(f: Flow, im: FlowIm, proto: ImProtocol, method: 'payload' | 'expected', context: unknown): void {
+    im.proto = proto;
+    im.st = St.Active;
+    im.verdict = { protocol: proto.id, app: proto.app ?? proto.id, kind: 'chat', method, confidence: 0, serverName: null, encrypted: false };
+    im.ctx = this.context(f, im, proto, context);
+    im.session = proto.createSession(im.ctx);
+    this.stats.classified++;
+    const held = im.held;
+    im.held = [];
+    im.probeBuf = [EMPTY, EMPTY];
+    im.candidates = [];
+    for (const h of held) {
+      if (im.st !== St.Active) break;
+      if (h.data === null) {
+        im.carry[h.dir] = null;
+        im.session.onGap(h.dir, h.gap, h.ts);
+      } else this.deliver(f, im, h.dir, h.data, 0, h.data.length, h.ts);
+    }
+  }
+
+  /** Hand bytes to the session, prefixed with what it left unconsumed last time. */
+  private deliver(f: Flow, im: FlowIm, dir: Dir, data: Uint8Array, off: number, len: number, ts: Time): void {
+    const carry = im.carry[dir];
+    let buf = data;
+    let start = off;
+    let n = len;
+    if (carry !== null) {
+      buf = new Uint8Array(carry.length + len);
+      buf.set(carry, 0);
+      buf.set(data.subarray(off, off + len), carry.length);
+      start = 0;
+      n = buf.length;
+    }
+    const used = im.session!.onData(dir, buf, start, n, ts);
+    if (im.st !== St.Active) return;
+    const rest = n - Math.max(0, Math.min(used, n));
+    if (rest === 0) {
+      im.carry[dir] = null;
+      return;
+    }
+    if (rest > this.limits.maxPendingBytes) {
+      im.carry[dir] = null;
+      this.emit(im, 'anomalies', { ts, flow_id: f.id, code: 'im_pending_limit', detail: `${proto(im)} left ${rest} bytes unconsumed ${dirText(dir)}, over the limit of ${this.limits.maxPendingBytes}: dropped`, file_offset: null });
+      im.session!.onGap(dir, rest, ts);
+      return;
+    }
+    // A copy: the view is only valid during this call.
+    im.carry[dir] = buf.slice(start + n - rest, start + n);
+  }
+
+  // ── rows and verdicts ──
+
+  private emit(im: FlowIm, table: string, row: ImRow): void {
+    if (im.pending !== null && !im.confirmed) im.pending.push([table, row]);
+    else if (!im.rejected) this.opts.output.row(table, row);
+  }
+
+  private confirm(im: FlowIm, confidence: number): void {
+    const v = im.verdict;
+    if (v === null || im.rejected) return;
+    v.confidence = Math.max(v.confidence, Math.min(1, Math.max(0, confidence)));
+    if (im.confirmed) return;
+    im.confirmed = true;
+    this.stats.confirmed++;
+    const rows = im.pending ?? [];
+    im.pending = null;
+    for (const [t, r] of rows) this.opts.output.row(t, r);
+  }
+
+  private finishFlow(f: Flow, im: FlowIm): void {
+    if (im.session !== null && !im.rejected) {
+      const end = this.flowEndTime(f);
+      if (im.st === St.Active) {
+        for (const d of [0, 1] as const) {
+          if (!im.ended[d]) {
+            im.ended[d] = true;
+            im.session.onEnd(d, end);
+          }
+        }
+      }
+      im.session.finish(end);
+      if (!im.rejected) {
+        if (!im.confirmed) this.confirm(im, im.sawData[0] && im.sawData[1] ? 0.5 : 0.6);
+        for (const row of im.accounts.values()) this.opts.output.row('accounts', row);
+      }
+    }
+    im.held = [];
+    im.carry = [null, null];
+  }
+
+  private lastTime(f: Flow, dir: Dir): Time {
+    return [f.c[C_LAST_SEC + dir]!, f.c[C_LAST_NSEC + dir]!];
+  }
+
+  private flowEndTime(f: Flow): Time {
+    const a = this.lastTime(f, 0);
+    const b = this.lastTime(f, 1);
+    return a[0] > b[0] || (a[0] === b[0] && a[1] >= b[1]) ? a : b;
+  }
+
+  private context(f: Flow, im: FlowIm, p: ImProtocol, expected: unknown): SessionContext {
+    const app = () => im.verdict!.app;
+    const flowId = f.id;
+    const clientIp = clientText(f);
+    const base = (ts: Time, dir: Dir | null): ImRow => {
+      const r: ImRow = { ts, flow_id: flowId, app: app() };
+      if (dir !== null) r.direction = dirText(dir);
+      return r;
+    };
+    const stop = () => {
+      im.st = St.Done;
+      im.carry = [null, null];
+    };
+    const ctx: SessionContext = {
+      flowId,
+      transport: f.proto === 6 ? 'tcp' : 'udp',
+      clientIp,
+      clientPort: f.cport,
+      serverIp: serverText(f),
+      serverPort: f.sport,
+      expected,
+      confirm: (c) => this.confirm(im, c),
+      reject: (reason) => {
+        if (im.rejected) return;
+        if (!im.confirmed) {
+          im.rejected = true;
+          im.pending = null;
+          im.verdict = null;
+          im.accounts.clear();
+          this.stats.rejected++;
+          this.stats.classified--;
+        } else {
+          this.emit(im, 'anomalies', { ts: this.flowEndTime(f), flow_id: flowId, code: `${p.id.split('-')[0]}_violation`, detail: reason, file_offset: null });
+        }
+        stop();
+      },
+      encrypted: (how, ts) => {
+        if (im.verdict === null) return;
+        im.verdict.encrypted = true;
+        this.stats.encrypted++;
+        this.emit(im, 'events', { ...base(ts, null), account: null, event: how, target: null, detail: 'the rest of the flow is encrypted', direction: null });
+        stop();
+      },
+      setApp: (a) => {
+        if (im.verdict) im.verdict.app = a;
+      },
+      setKind: (k) => {
+        if (im.verdict) im.verdict.kind = k;
+      },
+      setServerName: (n) => {
+        if (im.verdict) im.verdict.serverName = n;
+      },
+      account: (ts, row: AccountRow) => {
+        if (im.rejected) return;
+        const key = `${row.side ?? 0}\u0000${row.account}`;
+        const had = im.accounts.get(key);
+        if (had === undefined) {
+          const side = row.side ?? 0;
+          im.accounts.set(key, {
+            ts,
+            flow_id: flowId,
+            app: app(),
+            account: row.account,
+            display_name: row.display_name ?? null,
+            client_ip: side === 0 ? clientIp : serverText(f),
+            first_seen: ts,
+            last_seen: ts,
+            server: row.server ?? null,
+            login: row.login ?? null,
+            auth: row.auth ?? null,
+            side: side === 0 ? 'client' : 'server',
+          });
+          return;
+        }
+        had.last_seen = ts;
+        had.app = app();
+        if (row.display_name != null) had.display_name = row.display_name;
+        if (row.server != null) had.server = row.server;
+        if (row.login != null) had.login = row.login;
+        if (row.auth != null) had.auth = row.auth;
+      },
+      message: (ts, m) =>
+        this.emit(im, 'messages', {
+          ...base(ts, m.dir),
+          sender: m.sender,
+          recipient: m.recipient,
+          body: m.body,
+          body_format: m.body_format ?? 'text',
+          body_raw: m.body_raw ?? null,
+          kind: m.kind ?? null,
+          subject: m.subject ?? null,
+          thread: m.thread ?? null,
+        }),
+      transfer: (ts, t) =>
+        this.emit(im, 'transfers', {
+          ...base(ts, null),
+          sender: t.sender,
+          recipient: t.recipient,
+          filename: t.filename,
+          size: t.size,
+          bytes_seen: t.bytes_seen,
+          md5: t.md5,
+          sha256: t.sha256,
+          complete: t.complete,
+          path: t.path,
+          method: t.method ?? null,
+        }),
+      contact: (ts, c) => this.emit(im, 'contacts', { ...base(ts, null), account: c.account, contact: c.contact, group_name: c.group_name ?? null, state: c.state ?? null }),
+      event: (ts, e) => this.emit(im, 'events', { ...base(ts, e.dir), account: e.account, event: e.event, target: e.target ?? null, detail: e.detail ?? null }),
+      anomaly: (ts, code, detail) => this.emit(im, 'anomalies', { ts, flow_id: flowId, code, detail, file_offset: null }),
+      expect: (_ts, spec: ExpectSpec) => {
+        const t = this.table;
+        if (t === null) return;
+        t.expectations.expect({ proto: spec.transport, port: spec.port, server: spec.host, client: spec.from ?? null, ttl: spec.ttl, analyzer: spec.analyzer, context: spec.context }, t.clock.now);
+      },
+      openFile: (ts, meta: FileMeta) =>
+        openFileSink(
+          meta,
+          flowId,
+          this.extract,
+          (at, row) => ctx.transfer(at, row),
+          (message) => this.emit(im, 'anomalies', { ts, flow_id: flowId, code: 'im_extract_failed', detail: message, file_offset: null }),
+          ts,
+        ),
+    };
+    return ctx;
+  }
+}
+
+function proto(im: FlowIm): string {
+  return im.proto?.id ?? 'session';
+}

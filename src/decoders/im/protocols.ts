@@ -1,0 +1,16 @@
+/**
+ * The IM protocols imtap runs, in the order their probes are asked (protocols whose usual port a flow uses are asked
+ * first). Adding a protocol: one line here.
+ */
+import { Registry } from './registry.js';
+import type { ImProtocol } from './types.js';
+
+export const PROTOCOLS: readonly ImProtocol[] = [];
+
+let registry: Registry | null = null;
+
+/** The validated registry of PROTOCOLS (validated once, on first use). */
+export function defaultRegistry(): Registry {
+  registry ??= new Registry(PROTOCOLS);
+  return registry;
+}
