@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // pretest: the test suite compares imtap with real tools (tshark, capinfos, editcap, mergecap from Debian's
-// tshark package) and pipes tcpdump into it. When one is missing: as root, install it with apt-get; otherwise say
-// exactly what to run.
+// tshark package), pipes tcpdump into it, and records real IRC and XMPP servers (ngircd, prosody) for the e2e
+// tests. When one is missing: as root, install it with apt-get; otherwise say exactly what to run.
 import { execFileSync, spawnSync } from 'node:child_process';
 
 /** command → Debian package that provides it */
@@ -11,7 +11,13 @@ const NEEDED = {
   editcap: 'tshark',
   mergecap: 'tshark',
   tcpdump: 'tcpdump',
+  ngircd: 'ngircd',
+  prosody: 'prosody',
+  prosodyctl: 'prosody',
 };
+
+/** Debian starts a package's service on install where policy allows; the e2e tests start their own instances. */
+const SERVICES = ['ngircd', 'prosody'];
 
 const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 const missing = Object.keys(NEEDED).filter((c) => !has(c));
@@ -25,6 +31,7 @@ if (typeof process.getuid === 'function' && process.getuid() === 0 && has('apt-g
   try {
     execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
     execFileSync('apt-get', ['install', '-y', '-qq', ...packages], { stdio: 'inherit', env });
+    for (const s of SERVICES.filter((x) => packages.includes(x))) spawnSync('service', [s, 'stop'], { stdio: 'ignore' });
   } catch {
     console.error(`pretest: the install failed; run as root: apt-get update && ${install}`);
     process.exit(1);
