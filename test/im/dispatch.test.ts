@@ -178,9 +178,9 @@ t.test('not the protocol: probes say no, or the detection budget runs out', asyn
   const http = run([{ e: E, segs: connection([enc('GET / HTTP/1.1\r\n\r\n'), enc('HTTP/1.1 200 OK\r\n\r\n')], [1, 2], inOrder, prng(6)) }]);
   t.equal(http.verdicts.get(1), null);
   t.equal(http.dispatcher.stats.gaveUp, 1);
-  // "HELL" then silence in 1-byte pieces past the chunk budget: Need every time, then given up.
+  // "HELL" in 1-byte pieces past a 3-byte budget: Need every time, then given up.
   const slow = connection([enc('HELL'), enc('')], [1, 2], { sizes: 'one' }, prng(7));
-  const r = run([{ e: E, segs: slow }], { limits: { detectChunks: 3 } });
+  const r = run([{ e: E, segs: slow }], { limits: { detectBytes: 3 } });
   t.equal(r.verdicts.get(1), null);
   t.equal(r.dispatcher.stats.gaveUp, 1);
 });
