@@ -81,7 +81,7 @@ class DccSend implements ImSession {
   onData(dir: Dir, data: Uint8Array, off: number, len: number, ts: Time): number {
     if (dir !== this.dataDir) return len; // acknowledgements
     if (this.closed) {
-      this.excess(len, ts);
+      this.excess(this.pos + len, ts);
       return len;
     }
     const sink = this.open(ts);
@@ -89,7 +89,7 @@ class DccSend implements ImSession {
     let n = len;
     if (size !== null && this.pos + n > size) {
       n = Math.max(0, size - this.pos);
-      this.excess(len - n, ts);
+      this.excess(this.pos + len, ts);
     }
     if (n > 0) sink.write(data, off, n);
     this.pos += n;
@@ -97,10 +97,11 @@ class DccSend implements ImSession {
     return len;
   }
 
-  private excess(extra: number, ts: Time): void {
-    if (this.excessReported || extra <= 0) return;
+  /** `total`: the bytes of the connection so far, more than the offer announced. */
+  private excess(total: number, ts: Time): void {
+    if (this.excessReported) return;
     this.excessReported = true;
-    this.ctx.anomaly(ts, 'irc_dcc_size_exceeded', `DCC SEND of ${JSON.stringify(this.c.filename)} carried ${this.pos + extra} bytes or more, the offer announced ${this.c.size}`);
+    this.ctx.anomaly(ts, 'irc_dcc_size_exceeded', `DCC SEND of ${JSON.stringify(this.c.filename)} carried ${total} bytes or more, the offer announced ${this.c.size}`);
   }
 
   onGap(dir: Dir, len: number, ts: Time): void {

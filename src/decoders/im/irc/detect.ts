@@ -9,8 +9,9 @@
  *  - weak: a command IRC shares with FTP, POP3 or SMTP (PASS, QUIT, LIST, HELP, STARTTLS, USER with fewer than four
  *    parameters): look at the next line;
  *  - bad: not the IRC grammar (a NUL, a command that is neither letters nor 3 digits: `HTTP/1.1`, `SSH-2.0-…`, TLS
- *    records, binary), an unknown command word (`GET`, `EHLO`), a line over the size limit, or a numeric without a
- *    prefix (`220 ` greets FTP and SMTP clients; IRC servers always prefix their replies).
+ *    records, binary), an unknown command word (`GET`, `EHLO`), a line over the size limit, a numeric without a
+ *    prefix (`220 ` greets FTP and SMTP clients; IRC servers always prefix their replies), or a request line of
+ *    another protocol that happens to use an IRC word (`INVITE sip:bob@example.com SIP/2.0`).
  * The first line decides unless it is weak; on a connection picked up mid-stream the first line may be the tail of a
  * cut line, so a bad first line is skipped there.
  */
@@ -50,7 +51,11 @@ export function lineEvidence(l: IrcLine): Evidence {
   if (!IRC_ONLY.has(cmd)) return SHARED.has(cmd) ? (hasPrefix ? STRONG : WEAK) : BAD;
   if (hasPrefix) return STRONG;
   const n = l.nparams;
+  // A request line of SIP, HTTP or RTSP (INVITE sip:… SIP/2.0) ends in its protocol version.
+  if (n > 0 && endsWithVersion(l, n - 1)) return BAD;
   switch (cmd) {
+    case 'INVITE':
+      return n >= 2 && isChannel(l.buf[l.ps[1]!]) ? STRONG : WEAK;
     case 'USER':
       return n >= 4 ? STRONG : WEAK;
     case 'NICK':
@@ -66,6 +71,19 @@ export function lineEvidence(l: IrcLine): Evidence {
     default:
       return STRONG;
   }
+}
+
+/** RFC 2812 channel prefixes (#, &, +, !). */
+function isChannel(b: number | undefined): boolean {
+  return b === 0x23 || b === 0x26 || b === 0x2b || b === 0x21;
+}
+
+const VERSIONS = ['SIP/2.0', 'HTTP/1.', 'RTSP/1.'];
+
+function endsWithVersion(l: IrcLine, i: number): boolean {
+  const s = l.ps[i]!;
+  const len = l.pe[i]! - s;
+  return VERSIONS.some((v) => len >= v.length && v.split('').every((c, k) => l.buf[s + k] === c.charCodeAt(0)));
 }
 
 const scratch = newLine();
