@@ -116,12 +116,13 @@ export async function ingestCommand(args: IngestArgs, io: { stdout: Output; stde
       }
     }
     if (args.captures.length > 1 || total.captures > 0) {
-      // IM flows, messages and transfers come from the protocol analyzers; they are counted here as the store has them.
-      const im = (await store.connection.runAndReadAll(
-        'SELECT (SELECT count(*) FROM flows WHERE app IS NOT NULL), (SELECT count(*) FROM messages), (SELECT count(*) FROM transfers)',
-      )).getRows()[0]!;
+      // IM flows (by app), messages and transfers as the store has them (this run and earlier ones).
+      const conn = store.connection;
+      const byApp = (await conn.runAndReadAll("SELECT app, count(*) FROM flows WHERE app IS NOT NULL GROUP BY app ORDER BY 2 DESC, 1")).getRows();
+      const im = (await conn.runAndReadAll('SELECT (SELECT count(*) FROM messages), (SELECT count(*) FROM transfers), (SELECT count(DISTINCT account) FROM accounts)')).getRows()[0]!;
+      const apps = byApp.length === 0 ? 'no IM flows' : `IM flows ${byApp.map(([a, n]) => `${terminalSafe(String(a))} ${n}`).join(', ')}`;
       io.stdout.write(
-        `total: ${total.captures} captures ingested, ${total.skipped} already there; ${total.packets} packets, ${total.flows} flows, ${total.anomalies} anomaly rows; in ${terminalSafe(args.db)}: ${im[0]} IM flows, ${im[1]} messages, ${im[2]} transfers\n`,
+        `total: ${total.captures} captures ingested, ${total.skipped} already there; ${total.packets} packets, ${total.flows} flows, ${total.anomalies} anomaly rows; in ${terminalSafe(args.db)}: ${apps}; ${im[2]} accounts, ${im[0]} messages, ${im[1]} transfers\n`,
       );
     }
   } finally {

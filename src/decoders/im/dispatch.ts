@@ -1,7 +1,7 @@
 /**
  * The dispatcher: between the flow table and the IM protocol sessions. For every flow it
  *
- * 1. holds back a copy of the first bytes of each direction (at most `detectBytes` and `detectChunks` per direction)
+ * 1. holds back a copy of the first bytes of each direction (at most `detectBytes` per direction)
  *    and runs the registered probes on them, ports hinted first, until one says Yes or all say No (payload decides,
  *    never the port alone);
  * 2. creates that protocol's session and replays the held bytes in capture order, then feeds it the rest of the
@@ -24,13 +24,11 @@ import { Probe, type AccountRow, type Dir, type ExpectSpec, type FileMeta, type 
 export interface DispatchLimits {
   /** Bytes per direction held back for the probes; a flow no probe recognised by then is left unclassified. */
   detectBytes: number;
-  /** Chunks (packets' worth of data) per direction before giving up on detection. */
-  detectChunks: number;
   /** Unconsumed bytes a session may leave per direction before they are dropped (anomaly im_pending_limit). */
   maxPendingBytes: number;
 }
 
-export const DEFAULT_DISPATCH_LIMITS: DispatchLimits = { detectBytes: 8192, detectChunks: 24, maxPendingBytes: 1 << 20 };
+export const DEFAULT_DISPATCH_LIMITS: DispatchLimits = { detectBytes: 8192, maxPendingBytes: 1 << 20 };
 
 export type RowValue = string | number | boolean | null | Uint8Array | Time;
 export type ImRow = Record<string, RowValue>;
@@ -76,7 +74,6 @@ class FlowIm {
   candidates: ImProtocol[];
   held: Held[] = [];
   heldBytes: [number, number] = [0, 0];
-  heldChunks: [number, number] = [0, 0];
   /** Bytes of each direction seen by the probes (the held ones since the last gap), copied together. */
   probeBuf: [Uint8Array, Uint8Array] = [EMPTY, EMPTY];
   midstream: [boolean, boolean] = [false, false];
@@ -193,7 +190,6 @@ export class Dispatcher implements FlowHandler {
     const copy = data.slice(off, off + len);
     im.held.push({ dir, data: copy, gap: 0, ts });
     im.heldBytes[dir] += len;
-    im.heldChunks[dir]++;
     const prev = im.probeBuf[dir];
     const room = this.limits.detectBytes - prev.length;
     if (room > 0) {
@@ -219,8 +215,8 @@ export class Dispatcher implements FlowHandler {
       return;
     }
     im.candidates = still;
-    const exhausted = im.heldBytes[dir] >= this.limits.detectBytes || im.heldChunks[dir] >= this.limits.detectChunks;
-    if (still.length === 0 || exhausted) this.giveUp(im);
+    // The budget is in bytes, not packets, so that how the sender's bytes were segmented changes nothing.
+    if (still.length === 0 || im.heldBytes[dir] >= this.limits.detectBytes) this.giveUp(im);
   }
 
   private gap(f: Flow, im: FlowIm, dir: Dir, len: number): void {

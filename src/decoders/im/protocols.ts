@@ -3,9 +3,10 @@
  * first). Adding a protocol: one line here.
  */
 import { Registry } from './registry.js';
+import { irc, ircDcc } from './irc/index.js';
 import type { ImProtocol } from './types.js';
 
-export const PROTOCOLS: readonly ImProtocol[] = [];
+export const PROTOCOLS: readonly ImProtocol[] = [irc, ircDcc];
 
 let registry: Registry | null = null;
 
