@@ -146,6 +146,29 @@ t.test('SASL PLAIN: the authentication id is the login, the password is never ke
   t.notOk(all.includes('pa55word') || all.includes(blob), 'neither the password nor the blob');
 });
 
+t.test('SASL: a failed mechanism, then PLAIN', async (t) => {
+  const blob = Buffer.from('zed\u0000zed\u0000SECRETPW').toString('base64');
+  const r = run([
+    [0, 'CAP REQ :sasl\r\nNICK zed\r\nUSER zed 0 * :Zed\r\nAUTHENTICATE EXTERNAL\r\n'],
+    [1, ':srv.example 904 * :SASL authentication failed\r\n'],
+    [0, 'AUTHENTICATE PLAIN\r\n'],
+    [1, 'AUTHENTICATE +\r\n'],
+    [0, `AUTHENTICATE ${blob}\r\nCAP END\r\n`],
+    [1, ':srv.example 001 zed :Welcome\r\n'],
+  ]);
+  t.same(r.accounts.map((a) => [a.account, a.login, a.auth]), [['zed', 'zed', 'sasl_plain']]);
+  t.notOk(JSON.stringify(untimed(r)).includes('SECRETPW'));
+});
+
+t.test('nicks sent before STARTTLS are still accounts when the rest is encrypted', async (t) => {
+  const r = run([
+    [0, 'NICK early\r\nSTARTTLS\r\n'],
+    [1, ':s.example 670 * :go ahead\r\n'],
+  ]);
+  t.equal(r.encrypted, 'starttls');
+  t.same(r.accounts.map((a) => a.account), ['early']);
+});
+
 t.test('echo-message: the server\'s echo of the client\'s own message is not recorded twice', async (t) => {
   const r = run([
     [0, 'CAP REQ :echo-message\r\nNICK eve\r\nUSER eve 0 * :Eve\r\n'],

@@ -314,10 +314,9 @@ export class XmlTokenizer {
   private endTag(data: Uint8Array, pos: number, end: number): Tok {
     const from = Math.max(pos + 2, pos + this.scanned);
     const gt = data.indexOf(GT, from);
+    if (gt < 0 || gt >= end) return this.partial(pos, end, Mk.End, end, end - pos > this.limits.maxTagBytes ? this.nameAt(pos + 2, end) : '');
     let q = pos + 2;
-    const nameEnd = gt < 0 || gt >= end ? end : gt;
-    while (q < nameEnd && NAME[data[q]!] === 1) q++;
-    if (gt < 0 || gt >= end) return this.partial(pos, end, Mk.End, end, this.str(pos + 2, Math.min(q, pos + 256)));
+    while (q < gt && NAME[data[q]!] === 1) q++;
     this.done();
     this.oversized = false;
     this.name = this.str(pos + 2, q);
@@ -342,13 +341,13 @@ export class XmlTokenizer {
       } else if (b === DQ || b === SQ) quote = b;
       else if (b === GT) break;
     }
-    let q = pos + 1;
-    const nameEnd = p < end ? p : end;
-    while (q < nameEnd && NAME[data[q]!] === 1) q++;
     if (p >= end) {
       this.quote = quote;
-      return this.partial(pos, end, Mk.Start, end, this.str(pos + 1, Math.min(q, pos + 256)));
+      // The name is only needed (for the anomaly) when the tag is already too long: no rescan per call.
+      return this.partial(pos, end, Mk.Start, end, end - pos > this.limits.maxTagBytes ? this.nameAt(pos + 1, end) : '');
     }
+    let q = pos + 1;
+    while (q < p && NAME[data[q]!] === 1) q++;
     this.done();
     this.oversized = false;
     this.name = this.str(pos + 1, q);
@@ -411,6 +410,14 @@ export class XmlTokenizer {
       this.attrValues[this.attrCount] = this.str(vs, ve);
       this.attrCount++;
     }
+  }
+
+  /** The name starting at `s`, at most 256 bytes of it. */
+  private nameAt(s: number, end: number): string {
+    const d = this.data!;
+    let q = s;
+    while (q < end && q < s + 256 && NAME[d[q]!] === 1) q++;
+    return this.str(s, q);
   }
 
   /** `data[s, e)` as text (UTF-8); short ASCII runs without a Buffer call. Sets badUtf8 on invalid sequences. */
