@@ -50,6 +50,7 @@ class IrcSession implements ImSession {
   private invalid = 0;
   /** Rejected, violated or encrypted: nothing more is parsed. */
   private stopped = false;
+  private rejected = false;
   private starttlsAsked = false;
   // identity
   private nick: string | null = null;
@@ -121,7 +122,7 @@ class IrcSession implements ImSession {
 
   finish(ts: Time): void {
     for (const d of [0, 1] as const) if (this.skip[d] !== null) this.endSkip(d, ts, true);
-    if (this.stopped || this.nick !== null) return;
+    if (this.rejected || this.nick !== null) return;
     // The server never agreed to a nick (one-sided capture, or cut before 001): the nicks asked for are the accounts.
     const seen = new Set<string>();
     for (const p of this.pendingNicks) {
@@ -182,7 +183,7 @@ class IrcSession implements ImSession {
 
   private invalidLine(dir: Dir, err: LineError, n: number, ts: Time): void {
     if (!this.confirmed) {
-      this.stopped = true;
+      this.stopped = this.rejected = true;
       this.ctx.reject(`${dirText(dir)} line of ${n} bytes is not IRC (${err.replace('_', ' ')})`);
       return;
     }
@@ -209,13 +210,16 @@ class IrcSession implements ImSession {
 
   private dispatch(dir: Dir, l: IrcLine, ts: Time): void {
     const nickEnd = prefixNickEnd(l);
-    const from = prefixNick(l, nickEnd);
-    // The first server-looking prefix names the server until 001 says (a bare nick prefix has no dot).
-    if (from !== null && nickEnd < 0 && dir === 1 && this.server === null && from.includes('.')) this.setServer(from);
+    if (this.server === null && dir === 1 && nickEnd < 0 && l.prefixStart >= 0) {
+      // The first server-looking prefix names the server until 001 says (a bare nick prefix has no dot).
+      const name = prefixNick(l, nickEnd)!;
+      if (name.includes('.')) this.setServer(name);
+    }
     if (l.numeric >= 0) {
       this.reply(dir, l, l.numeric, ts);
       return;
     }
+    const from = prefixNick(l, nickEnd);
     const cmd = commandName(l);
     // Who the line is about: the prefix's nick from the server, the client itself when it sends.
     const who = dir === 1 && from !== null ? from : this.own();
@@ -272,13 +276,17 @@ class IrcSession implements ImSession {
   }
 
   private reply(dir: Dir, l: IrcLine, code: number, ts: Time): void {
-    const target = l.nparams > 0 ? param(l, 0) : null;
+    // Replies are most of a server's lines (the MOTD alone is dozens): the target is decoded only when used.
+    const target = (): string | null => (l.nparams > 0 ? param(l, 0) : null);
     switch (code) {
-      case 1: // RPL_WELCOME: registration done, under the nick it names
+      case 1: {
+        // RPL_WELCOME: registration done, under the nick it names
         if (l.prefixStart >= 0 && prefixNickEnd(l) < 0) this.setServer(prefixNick(l, -1)!);
-        if (target !== null && target !== '*') this.setNick(target, ts);
+        const t = target();
+        if (t !== null && t !== '*') this.setNick(t, ts);
         this.ctx.event(ts, { account: this.nick, event: 'login', target: this.server, detail: this.auth, dir });
         return;
+      }
       case 332: // RPL_TOPIC
         if (l.nparams >= 3) this.ctx.event(ts, { account: null, event: 'topic', target: param(l, 1), detail: param(l, 2), dir });
         break;
@@ -286,7 +294,7 @@ class IrcSession implements ImSession {
         this.names(l, ts);
         return;
       case 381: // RPL_YOUREOPER
-        this.ctx.event(ts, { account: this.nick ?? target, event: 'oper', target: this.server, detail: null, dir });
+        this.ctx.event(ts, { account: this.nick ?? target(), event: 'oper', target: this.server, detail: null, dir });
         break;
       case 431: // nick refused (none given, erroneous, in use, collision, unavailable)
       case 432:
@@ -294,6 +302,12 @@ class IrcSession implements ImSession {
       case 436:
       case 437:
         if (this.nick === null && l.nparams >= 2) this.refuseNick(param(l, 1));
+        return;
+      case 904: // SASL failed, too long, aborted, already done: the next AUTHENTICATE names a mechanism again
+      case 905:
+      case 906:
+      case 907:
+        this.saslMech = null;
         return;
       case 670: // RPL_STARTTLS: the next bytes are TLS
         this.encrypted(ts);
@@ -306,7 +320,10 @@ class IrcSession implements ImSession {
         return;
     }
     // Picked up mid-stream: any reply names the client's nick as its first parameter.
-    if (this.nick === null && dir === 1 && target !== null && target !== '*' && target.length > 0 && (code < 400 || code >= 600)) this.setNick(target, ts);
+    if (this.nick === null && dir === 1 && (code < 400 || code >= 600)) {
+      const t = target();
+      if (t !== null && t !== '*' && t.length > 0) this.setNick(t, ts);
+    }
   }
 
   private setServer(name: string): void {
@@ -354,14 +371,19 @@ class IrcSession implements ImSession {
   private authenticate(l: IrcLine): void {
     if (l.nparams < 1) return;
     const arg = param(l, 0);
-    if (this.saslMech === null || /^[A-Z][A-Z0-9-]*$/.test(arg)) {
-      // The mechanism (the first AUTHENTICATE), or a new attempt with another one.
-      if (arg === '*' || arg === '+') return;
+    if (arg === '*') {
+      this.saslMech = null; // aborted by the client
+      return;
+    }
+    if (this.saslMech === null) {
+      // The first AUTHENTICATE of an attempt names the mechanism; the next ones carry its data.
+      if (arg === '+') return;
       this.saslMech = arg.toUpperCase();
       this.auth = this.saslMech === 'PLAIN' ? 'sasl_plain' : this.saslMech === 'EXTERNAL' ? 'sasl_external' : this.saslMech.startsWith('SCRAM-') ? 'sasl_scram' : `sasl_${this.saslMech.toLowerCase()}`;
       return;
     }
-    if (this.saslMech !== 'PLAIN' || arg === '+' || arg === '*') return;
+    // A 400-byte piece is continued in the next AUTHENTICATE: PLAIN that long is not read (the id is not needed).
+    if (this.saslMech !== 'PLAIN' || arg === '+' || arg.length >= 400) return;
     // PLAIN is base64("authzid\0authcid\0password"): keep the authentication id, drop the password at once.
     const plain = Buffer.from(arg, 'base64');
     const a = plain.indexOf(0);
