@@ -262,7 +262,9 @@ export class XmppStreamReader {
     const local = colon < 0 ? name : name.slice(colon + 1);
     const ns = colon < 0 ? dflt : name.startsWith('xml:') ? NS.xml : (prefixes?.get(name.slice(0, colon)) ?? '');
     // A stream header: the root of a new stream (a restart drops whatever was open).
-    if (local === 'stream' && ns === NS.stream && keep) {
+    // (An oversized header lost its attributes: recognised by its usual name, outside any stanza.)
+    const header = local === 'stream' && (ns === NS.stream || (tok.oversized && !this.inStanza() && (name === 'stream:stream' || name === 'stream')));
+    if (header && keep) {
       if (this.inStanza()) {
         this.anomaly('xmpp_stream_restart_in_stanza', `stream header at stream offset ${this.offset} while ${this.depth - stanzaLevel} elements were open`);
       }

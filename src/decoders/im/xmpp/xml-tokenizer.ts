@@ -161,22 +161,32 @@ export class XmlTokenizer {
     return Tok.Junk;
   }
 
-  /** A partial token at `pos` reached `end`: Need, or Oversize when it is already too long. */
-  private partial(pos: number, end: number, kind: Mk, scannedTo: number, name: string): Tok {
-    if (end - pos <= this.limits.maxTagBytes) {
+  /**
+   * No terminator within `data[pos, min(end, pos + maxTagBytes))`: Need while the token could still end within the
+   * limit, else Oversize, consuming exactly maxTagBytes bytes (the same bytes however the input was cut) and skipping
+   * the rest as it comes. `scannedTo` is where the next call may resume scanning.
+   */
+  private partial(pos: number, end: number, kind: Mk, scannedTo: number, nameFrom: number): Tok {
+    const max = this.limits.maxTagBytes;
+    if (end - pos < max) {
       this.scanned = scannedTo - pos;
       return Tok.Need;
     }
+    const stop = pos + max;
     this.skipping = kind;
-    this.skipName = name;
-    // The last byte, for a terminator cut between calls: "/>" of a tag, "->" of a comment, "?>" of a PI.
-    const last = this.data![end - 1];
-    this.skipSlash = last === (kind === Mk.Comment ? 0x2d : kind === Mk.PI ? QMARK : SLASH);
+    this.skipName = kind === Mk.Comment ? '' : this.nameAt(nameFrom, stop);
+    // The last byte, for a terminator cut at the limit: "/>" of a tag, "->" of a comment, "?>" of a PI.
+    this.skipSlash = this.data![stop - 1] === (kind === Mk.Comment ? 0x2d : kind === Mk.PI ? QMARK : SLASH);
     this.scanned = 0;
     this.what = kind === Mk.Start ? 'start tag' : kind === Mk.End ? 'end tag' : kind === Mk.Comment ? 'comment' : kind === Mk.PI ? 'processing instruction' : 'markup declaration';
-    this.name = name;
-    this.end = end;
+    this.name = this.skipName;
+    this.end = stop;
     return Tok.Oversize;
+  }
+
+  /** Where scanning for a token at `pos` stops: the data's end or the token size limit. */
+  private cap(pos: number, end: number): number {
+    return Math.min(end, pos + this.limits.maxTagBytes);
   }
 
   private done(): void {
@@ -239,20 +249,16 @@ export class XmlTokenizer {
   /** Comments and PIs: up to "-->" / "?>". */
   private delimited(data: Uint8Array, pos: number, end: number, kind: Mk, open: number): Tok {
     const t0 = kind === Mk.Comment ? 0x2d : QMARK;
+    const lim = this.cap(pos, end);
     let p = Math.max(pos + open, pos + this.scanned);
-    for (; p < end; p++) {
+    for (; p < lim; p++) {
       if (data[p] === GT && data[p - 1] === t0 && (kind === Mk.PI || data[p - 2] === 0x2d) && p - 1 >= pos + open) break;
     }
-    let name = '';
-    if (kind === Mk.PI) {
-      let q = pos + 2;
-      while (q < end && q < pos + 64 && NAME[data[q]!] === 1) q++;
-      name = this.str(pos + 2, q);
-    }
-    if (p >= end) return this.partial(pos, end, kind, Math.max(pos + open, end - 2), name);
+    if (p >= lim) return this.partial(pos, end, kind, Math.max(pos + open, lim - 2), kind === Mk.PI ? pos + 2 : pos + 4);
     this.done();
     this.oversized = false;
     this.end = p + 1;
+    const name = kind === Mk.PI ? this.nameAt(pos + 2, Math.min(p, pos + 64)) : '';
     this.name = name;
     if (kind === Mk.Comment) {
       this.textStart = pos + 4;
@@ -274,8 +280,9 @@ export class XmlTokenizer {
     }
     if ((cd === 0 || matchPrefix(data, pos, end, '<!--') === 0) && avail < 9) return Tok.Need;
     // A declaration: scan to its ">" outside quotes and outside an internal subset "[…]".
+    const lim = this.cap(pos, end);
     let p = pos + Math.max(2, this.scanned);
-    for (; p < end; p++) {
+    for (; p < lim; p++) {
       const b = data[p]!;
       if (this.quote !== 0) {
         if (b === this.quote) this.quote = 0;
@@ -284,13 +291,10 @@ export class XmlTokenizer {
       else if (b === 0x5d) this.bracket--;
       else if (b === GT && this.bracket <= 0) break;
     }
-    let q = pos + 2;
-    while (q < end && q < pos + 64 && NAME[data[q]!] === 1) q++;
-    const name = this.str(pos + 2, q);
-    if (p >= end) return this.partial(pos, end, Mk.Dtd, end, name);
+    if (p >= lim) return this.partial(pos, end, Mk.Dtd, lim, pos + 2);
     this.done();
     this.oversized = false;
-    this.name = name;
+    this.name = this.nameAt(pos + 2, Math.min(p, pos + 64));
     this.end = p + 1;
     return Tok.Dtd;
   }
@@ -313,8 +317,9 @@ export class XmlTokenizer {
 
   private endTag(data: Uint8Array, pos: number, end: number): Tok {
     const from = Math.max(pos + 2, pos + this.scanned);
+    const lim = this.cap(pos, end);
     const gt = data.indexOf(GT, from);
-    if (gt < 0 || gt >= end) return this.partial(pos, end, Mk.End, end, end - pos > this.limits.maxTagBytes ? this.nameAt(pos + 2, end) : '');
+    if (gt < 0 || gt >= lim) return this.partial(pos, end, Mk.End, lim, pos + 2);
     let q = pos + 2;
     while (q < gt && NAME[data[q]!] === 1) q++;
     this.done();
@@ -332,19 +337,19 @@ export class XmlTokenizer {
   }
 
   private startTag(data: Uint8Array, pos: number, end: number, wantAttrs: boolean): Tok {
+    const lim = this.cap(pos, end);
     let p = pos + Math.max(1, this.scanned);
     let quote = this.quote;
-    for (; p < end; p++) {
+    for (; p < lim; p++) {
       const b = data[p]!;
       if (quote !== 0) {
         if (b === quote) quote = 0;
       } else if (b === DQ || b === SQ) quote = b;
       else if (b === GT) break;
     }
-    if (p >= end) {
+    if (p >= lim) {
       this.quote = quote;
-      // The name is only needed (for the anomaly) when the tag is already too long: no rescan per call.
-      return this.partial(pos, end, Mk.Start, end, end - pos > this.limits.maxTagBytes ? this.nameAt(pos + 1, end) : '');
+      return this.partial(pos, end, Mk.Start, lim, pos + 1);
     }
     let q = pos + 1;
     while (q < p && NAME[data[q]!] === 1) q++;
