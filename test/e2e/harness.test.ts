@@ -162,3 +162,25 @@ t.test('XMPP: prosody + @xmpp/client clients, captured; tshark sees every stanza
   t.equal(sha256(bytes), file.sha256, 'IBB payload is the file, byte for byte');
   t.ok(sender.includes(`name="${file.name}" size="${file.size}" hash="${file.md5}"`), 'the SI file offer on the wire');
 });
+
+t.test('a step that fails (server frozen mid-run) rejects the run and leaves no process behind', { skip }, async (t) => {
+  const dir = path.join(tmp, 'irc-frozen');
+  fs.mkdirSync(dir);
+  // Freeze ngircd (SIGSTOP) as soon as it runs: the first client's registration then times out.
+  let frozen = '';
+  const watcher = setInterval(() => {
+    const line = survivors(dir).find((l) => l.includes('ngircd'));
+    if (!line || frozen) return;
+    frozen = line.trim();
+    process.kill(Number(frozen.split(/\s+/)[0]), 'SIGSTOP');
+  }, 20);
+  const t0 = Date.now();
+  try {
+    await t.rejects(runIrcScenario(dir, { stepTimeoutMs: 1500 }), /no (ERROR|registration)|not listening/, 'the run fails with the step that timed out');
+  } finally {
+    clearInterval(watcher);
+  }
+  t.ok(frozen, 'ngircd was frozen');
+  t.ok(Date.now() - t0 < 20_000, `torn down in ${Date.now() - t0} ms`);
+  t.same(survivors(dir), [], 'no server, client or tcpdump process left');
+});

@@ -93,6 +93,8 @@ export function startProcess(cmd: string, args: string[], opts: { cwd?: string; 
     if (!done && pid > 0) {
       try {
         process.kill(-pid, signal);
+        // A stopped process (SIGSTOP, a debugger) would only act on the signal after SIGCONT.
+        if (signal !== 'SIGKILL') process.kill(-pid, 'SIGCONT');
       } catch {
         // already gone
       }

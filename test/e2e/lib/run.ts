@@ -37,7 +37,10 @@ export const IRC_PASSWORD = 'sesame-42';
  * ngircd on a free port, tcpdump on it and on the DCC port, the IRC scenario. Files in dir: irc.pcap, irc-log.json,
  * the DCC file, ngircd's config. password: undefined for a server without one (then nobody sends PASS).
  */
-export async function runIrcScenario(dir: string, opts: { dccSize?: number; password?: string | undefined } = {}): Promise<RunResult<IrcLog>> {
+export async function runIrcScenario(
+  dir: string,
+  opts: { dccSize?: number; password?: string | undefined; stepTimeoutMs?: number } = {},
+): Promise<RunResult<IrcLog>> {
   const password = 'password' in opts ? opts.password : IRC_PASSWORD;
   const t0 = Date.now();
   fs.mkdirSync(dir, { recursive: true });
@@ -57,6 +60,7 @@ export async function runIrcScenario(dir: string, opts: { dccSize?: number; pass
         dir,
         ...(password !== undefined ? { password } : {}),
         ...(opts.dccSize !== undefined ? { dccSize: opts.dccSize } : {}),
+        ...(opts.stepTimeoutMs !== undefined ? { stepTimeoutMs: opts.stepTimeoutMs } : {}),
       });
       t1 = Date.now() - t1;
     } catch (err) {
@@ -74,7 +78,7 @@ export async function runIrcScenario(dir: string, opts: { dccSize?: number; pass
 }
 
 /** prosody on a free port with three users, tcpdump on its c2s port, the XMPP scenario. Files: xmpp.pcap, xmpp-log.json. */
-export async function runXmppScenario(dir: string, opts: { fileSize?: number } = {}): Promise<RunResult<XmppLog>> {
+export async function runXmppScenario(dir: string, opts: { fileSize?: number; stepTimeoutMs?: number } = {}): Promise<RunResult<XmppLog>> {
   const t0 = Date.now();
   fs.mkdirSync(dir, { recursive: true });
   const [port] = (await freePorts(1)) as [number];
@@ -93,6 +97,7 @@ export async function runXmppScenario(dir: string, opts: { fileSize?: number } =
         mucDomain: server.mucDomain,
         dir,
         ...(opts.fileSize !== undefined ? { fileSize: opts.fileSize } : {}),
+        ...(opts.stepTimeoutMs !== undefined ? { stepTimeoutMs: opts.stepTimeoutMs } : {}),
       });
       t1 = Date.now() - t1;
     } catch (err) {
