@@ -280,3 +280,28 @@ t.test('not XMPP: a server answering HTTP is rejected before confirmation', asyn
   t.equal(rec.confirmed, null);
   t.match(rec.rejected, /non-XML text .* from the server/);
 });
+
+t.test('a gap inside a stanza: that stanza is lost quietly, the next one is read', async (t) => {
+  const { session, rec } = startSession(xmpp);
+  const send = (dir: Dir, s: string): number => {
+    const b = Buffer.from(s);
+    return session.onData(dir, b, 0, b.length, [1_700_000_100, 0]);
+  };
+  send(0, LOGIN[0]![1]);
+  send(1, LOGIN[1]![1]);
+  send(1, `<message from='romeo@example.net/orchard' type='chat'><body>lost in the`);
+  session.onGap(1, 1200, [1_700_000_101, 0]);
+  send(1, ` middle of it</body></message><message from='romeo@example.net/orchard' type='chat'><body>found</body></message>`);
+  session.finish([1_700_000_102, 0]);
+  t.same(rec.anomalies, []);
+  t.same(rec.messages.map((m) => m.body), ['found']);
+});
+
+t.test('a stream header with a foreign namespace is no evidence', async (t) => {
+  const rec = run([
+    [0, `<stream:stream xmlns='urn:example:other' xmlns:stream='http://etherx.jabber.org/streams'>`],
+    [1, `<stream:stream from='im.example.com' id='1' ${STREAM}>`],
+  ]);
+  t.equal(rec.confirmed, null);
+  t.same(rec.anomalies.map((a) => a.code), ['xmpp_bad_stream_header']);
+});

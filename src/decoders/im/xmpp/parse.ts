@@ -15,50 +15,10 @@
  */
 import type { Time } from '../types.js';
 import { NS, type XmppLimits } from './schema.js';
+import { decodeEntities, XEl } from './element.js';
 import { isXmlSpace, Tok, validUtf8, XmlTokenizer } from './xml-tokenizer.js';
 
-/** An element of a stanza. Attribute values and text are decoded (entities, UTF-8). */
-export class XEl {
-  readonly children: XEl[] = [];
-  /** The element's character data before its first child (all of it when it has no children). */
-  text = '';
-  /** Character data after this element's end tag, up to its next sibling (mixed content such as XHTML-IM). */
-  tail = '';
-  /** The text's bytes when they were not valid UTF-8 (then `text` has U+FFFD). */
-  raw: Uint8Array | null = null;
-  /** Its content was not kept (see the reader's `skipSubtree`). */
-  skipped = false;
-  constructor(
-    readonly name: string,
-    readonly local: string,
-    readonly ns: string,
-    /** Flat name/value pairs, as written (prefixed names kept). */
-    readonly attrs: readonly string[],
-  ) {}
-
-  attr(name: string): string | null {
-    const a = this.attrs;
-    for (let i = 0; i < a.length; i += 2) if (a[i] === name) return a[i + 1]!;
-    return null;
-  }
-
-  /** The first child with this local name (and namespace, when given). */
-  child(local: string, ns?: string): XEl | null {
-    for (const c of this.children) if (c.local === local && (ns === undefined || c.ns === ns)) return c;
-    return null;
-  }
-
-  /** The first child in namespace `ns` (any name), or whose namespace starts with `ns` when `prefix`. */
-  childNs(ns: string, prefix = false): XEl | null {
-    for (const c of this.children) if (prefix ? c.ns.startsWith(ns) : c.ns === ns) return c;
-    return null;
-  }
-
-  childText(local: string, ns?: string): string | null {
-    const c = this.child(local, ns);
-    return c === null ? null : c.text;
-  }
-}
+export { XEl };
 
 export interface ReaderEvents {
   /** A stream header (`<stream:stream …>`), also when the stream restarts. */
@@ -116,9 +76,16 @@ export class XmppStreamReader {
     this.tok = new XmlTokenizer(limits);
   }
 
+  /**
+   * After a gap: the rest of the cut stanza arrives without its start, so its text and end tags are ignored (not
+   * reported) until the next element starts.
+   */
+  private resyncing = false;
+
   /** Forget partial input (after a gap); the stream root stays open. */
   reset(): void {
     this.tok.reset();
+    this.resyncing = true;
     this.depth = this.rootOpen ? 1 : 0;
     this.overflow = 0;
     this.dropped = false;
@@ -194,6 +161,8 @@ export class XmppStreamReader {
     return !(this.inStanza() && (this.dropped || this.skipFrom >= 0 || this.overflow > 0));
   }
 
+  private readonly entityProblem = (code: string, detail: string): void => this.anomaly(code, `${detail} at stream offset ${this.offset}`);
+
   private anomaly(code: string, detail: string): void {
     this.ev.anomaly(code, detail, this.ts);
   }
@@ -232,6 +201,7 @@ export class XmppStreamReader {
   }
 
   private start(): void {
+    this.resyncing = false;
     const tok = this.tok;
     const lim = this.limits;
     const stanzaLevel = this.rootOpen ? 1 : 0;
@@ -331,7 +301,7 @@ export class XmppStreamReader {
     const attrs: string[] = new Array<string>(tok.attrCount * 2);
     for (let i = 0; i < tok.attrCount; i++) {
       attrs[2 * i] = tok.attrNames[i]!;
-      attrs[2 * i + 1] = tok.attrValues[i]!.includes('&') ? this.entities(tok.attrValues[i]!) : tok.attrValues[i]!;
+      attrs[2 * i + 1] = tok.attrValues[i]!.includes('&') ? decodeEntities(tok.attrValues[i]!, this.entityProblem) : tok.attrValues[i]!;
     }
     if (tok.attrsDropped > 0) this.anomaly('xmpp_too_many_attributes', `<${name}> has ${tok.attrCount + tok.attrsDropped} attributes, more than ${this.limits.maxAttributes} (limit maxAttributes)`);
     if (tok.attrsCut > 0) this.anomaly('xmpp_attribute_too_long', `attribute ${tok.attrCutName} of <${name}> has ${tok.attrCutLength} bytes, more than ${this.limits.maxAttrLength} (limit maxAttrLength)`);
@@ -347,7 +317,7 @@ export class XmppStreamReader {
     const stanzaLevel = this.rootOpen ? 1 : 0;
     if (this.depth === 0) {
       // A stream close seen without its header (picked up mid-stream) is normal; anything else is not.
-      if (!(name.endsWith(':stream') || name === 'stream')) this.anomaly('xmpp_unbalanced_tag', `end tag </${name}> with no open element at stream offset ${this.offset}`);
+      if (!(name.endsWith(':stream') || name === 'stream') && !this.resyncing) this.anomaly('xmpp_unbalanced_tag', `end tag </${name}> with no open element at stream offset ${this.offset}`);
       return;
     }
     if (malformed !== null && !this.dropped && this.inStanza()) {
@@ -362,6 +332,7 @@ export class XmppStreamReader {
     let k = this.depth - 2;
     while (k >= 0 && this.stack[k]!.name !== name) k--;
     if (k < 0) {
+      if (this.resyncing) return;
       this.anomaly('xmpp_unbalanced_tag', `end tag </${name}> matches no open element (innermost <${top.name}>, depth ${this.depth}) at stream offset ${this.offset}`);
       return;
     }
@@ -402,7 +373,7 @@ export class XmppStreamReader {
       el.raw = f.text.slice(0, f.textLen);
       this.anomaly('xmpp_invalid_utf8', `text of <${el.name}> (${f.textLen} bytes) is not valid UTF-8 at stream offset ${this.offset}`);
     }
-    if (text.includes('&')) text = this.entities(text);
+    if (text.includes('&')) text = decodeEntities(text, this.entityProblem);
     f.textLen = 0;
     const last = el.children[el.children.length - 1];
     if (last === undefined) el.text += text;
@@ -424,7 +395,7 @@ export class XmppStreamReader {
           count++;
         }
       }
-      if (count > 0) this.ev.junk(count, first, this.ts);
+      if (count > 0 && !this.resyncing) this.ev.junk(count, first, this.ts);
       return;
     }
     if (this.dropped || this.skipFrom >= 0 || this.overflow > 0) return;
@@ -458,53 +429,5 @@ export class XmppStreamReader {
     }
     f.text.set(data.subarray(s, e), f.textLen);
     f.textLen += n;
-  }
-
-  /** Decode the predefined entities and character references; anything else stays as written (never expanded). */
-  entities(s: string): string {
-    let out = '';
-    let p = 0;
-    for (let a = s.indexOf('&'); a >= 0; a = s.indexOf('&', p)) {
-      out += s.slice(p, a);
-      const semi = s.indexOf(';', a + 1);
-      const ref = semi > a && semi - a <= 40 ? s.slice(a + 1, semi) : null;
-      const rep = ref === null ? null : this.entity(ref);
-      if (rep === null) {
-        this.anomaly('xmpp_unknown_entity', `"${(ref === null ? s.slice(a, a + 12) : `&${ref};`).replace(/[\u0000-\u001f]/g, '?')}" at stream offset ${this.offset} is not a predefined entity or a character reference`);
-        out += '&';
-        p = a + 1;
-      } else {
-        out += rep;
-        p = semi + 1;
-      }
-    }
-    return out + s.slice(p);
-  }
-
-  private entity(ref: string): string | null {
-    switch (ref) {
-      case 'lt':
-        return '<';
-      case 'gt':
-        return '>';
-      case 'amp':
-        return '&';
-      case 'quot':
-        return '"';
-      case 'apos':
-        return "'";
-    }
-    if (ref.charCodeAt(0) !== 0x23) return null;
-    const hex = ref.charCodeAt(1) === 0x78;
-    const digits = ref.slice(hex ? 2 : 1);
-    if (digits.length === 0 || !(hex ? /^[0-9a-fA-F]+$/ : /^[0-9]+$/).test(digits)) return null;
-    const cp = digits.length > 8 ? -1 : parseInt(digits, hex ? 16 : 10);
-    // XML 1.0 Char: #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF]
-    const ok = cp === 0x9 || cp === 0xa || cp === 0xd || (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff);
-    if (!ok) {
-      this.anomaly('xmpp_bad_char_ref', `&${ref}; at stream offset ${this.offset} is not an XML character (U+${cp < 0 ? '?' : cp.toString(16).toUpperCase()})`);
-      return '\uFFFD';
-    }
-    return String.fromCodePoint(cp);
   }
 }

@@ -46,6 +46,7 @@ export type XmppLimits = { readonly [K in keyof typeof XMPP_LIMITS]: number };
 export const XMPP_ANOMALIES = {
   xmpp_violation: 'The flow stopped looking like XMPP after it was confirmed (non-XML where a stream was expected).',
   xmpp_junk: 'Non-whitespace text or bytes outside any stanza (between stanzas or before the stream header).',
+  xmpp_bad_stream_header: 'A stream header whose default namespace is not jabber:client, jabber:server or jabber:component:accept: not taken as evidence.',
   xmpp_dtd_forbidden: 'A DOCTYPE or other markup declaration (<!ENTITY, <!ELEMENT…): forbidden in XMPP (RFC 6120 §11.1); skipped, never expanded.',
   xmpp_restricted_xml: 'A comment or a processing instruction other than the XML declaration: forbidden in XMPP (RFC 6120 §11.1); skipped.',
   xmpp_stanza_size_exceeded: 'A stanza longer than maxStanzaBytes: dropped, parsing resumes after its end tag.',

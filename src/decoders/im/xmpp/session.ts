@@ -128,7 +128,7 @@ export class XmppSession implements ImSession {
     const st = this.st;
     const ns = h.attr('xmlns') ?? '';
     if (ns !== NS.client && ns !== NS.server && ns !== NS.component) {
-      this.st.anomaly(ts, 'xmpp_junk', `stream header from the ${dir === 0 ? 'client' : 'server'} with default namespace "${ns}"`);
+      this.st.anomaly(ts, 'xmpp_bad_stream_header', `stream header from the ${dir === 0 ? 'client' : 'server'} with default namespace "${ns.slice(0, 100)}"`);
       return;
     }
     if (ns === NS.server) st.s2s = true;
