@@ -37,6 +37,7 @@ export class XmppSession implements ImSession {
   private readonly readers: [XmppStreamReader, XmppStreamReader];
   private phase = Phase.Active;
   private confirmed = false;
+  private confidence = 0;
   /** Evidence per side: 2 a stream header, 1 a stanza or stream element, 0 nothing yet. */
   private readonly evidence: [number, number] = [0, 0];
   private tlsRequested = false;
@@ -102,7 +103,8 @@ export class XmppSession implements ImSession {
     if (this.evidence[0] > 0 && this.evidence[1] > 0) {
       // Both stream headers: certain; stanzas picked up mid-stream: a little less.
       const c = this.evidence[0] === 2 && this.evidence[1] === 2 ? 1 : 0.9;
-      if (!this.confirmed || c === 1) this.ctx.confirm(c);
+      if (c > this.confidence) this.ctx.confirm(c); // once, and again only to raise it
+      this.confidence = Math.max(this.confidence, c);
       this.confirmed = true;
     }
   }

@@ -147,7 +147,9 @@ export function onIq(st: XmppState, tr: Transfers, el: XEl, dir: Dir, ts: Time):
         st.login = p.username;
         st.auth = p.auth;
         st.authenticatedAt(ts);
-        const jid = `${p.username}@${st.domain ?? '?'}${p.resource === null ? '' : `/${p.resource}`}`;
+        // Without the domain (no stream header seen) the user name alone is all there is.
+        const bare = st.domain === null ? p.username : `${p.username}@${st.domain}`;
+        const jid = p.resource === null ? bare : `${bare}/${p.resource}`;
         st.ctx.event(ts, { account: bareJid(jid), event: 'login', detail: `jabber:iq:auth ${p.auth}`, dir });
         st.bind(jid, ts);
       } else st.ctx.event(ts, { account: st.domain === null ? p.username : `${p.username}@${st.domain}`, event: 'login_failed', detail: `jabber:iq:auth ${el.child('error')?.children[0]?.local ?? 'error'}`, dir });
