@@ -144,7 +144,7 @@ export const TABLES: TableDef[] = [
       col('app', 'VARCHAR', false, 'Protocol or application.'),
       col('sender', 'VARCHAR', true, 'Account that sent the message; null when not visible.'),
       col('recipient', 'VARCHAR', true, 'Account, channel or group the message went to; null when not visible.'),
-      col('body', 'VARCHAR', true, 'Message text, decoded from the protocol\'s charset; undecodable bytes become U+FFFD (see body_raw).'),
+      col('body', 'VARCHAR', true, 'Message text, decoded from the protocol\'s charset; bytes not valid in it are decoded by the protocol\'s fallback (IRC: ISO-8859-1) or become U+FFFD, and the original bytes are kept in body_raw.'),
       col('body_format', 'VARCHAR', true, 'Format of the body as sent: text, html, rtf, xhtml, markdown.'),
       col('body_raw', 'BLOB', true, 'The body\'s bytes as on the wire when they were not valid text in the expected charset; null otherwise.'),
       col('direction', 'VARCHAR', true, 'c2s (sent by the flow\'s client) or s2c (delivered to it).'),

@@ -51,6 +51,8 @@ class IrcSession implements ImSession {
   /** Rejected, violated or encrypted: nothing more is parsed. */
   private stopped = false;
   private rejected = false;
+  /** The server refused the registration (ERROR before 001, 464 bad password, 465 banned): a failed login, no account. */
+  private refused = false;
   private starttlsAsked = false;
   // identity
   private nick: string | null = null;
@@ -123,12 +125,14 @@ class IrcSession implements ImSession {
   finish(ts: Time): void {
     for (const d of [0, 1] as const) if (this.skip[d] !== null) this.endSkip(d, ts, true);
     if (this.rejected || this.nick !== null) return;
-    // The server never agreed to a nick (one-sided capture, or cut before 001): the nicks asked for are the accounts.
     const seen = new Set<string>();
     for (const p of this.pendingNicks) {
       if (seen.has(p.nick)) continue;
       seen.add(p.nick);
-      this.emitAccount(p.nick, p.ts);
+      // The server refused the registration (a wrong server password, a ban): a refused login, not an account.
+      // Otherwise (one-sided capture, or cut before 001) the nicks asked for are the accounts.
+      if (this.refused) this.ctx.event(p.ts, { account: p.nick, event: 'login_refused', target: null, detail: null, dir: 0 });
+      else this.emitAccount(p.nick, p.ts);
     }
   }
 
@@ -224,6 +228,10 @@ class IrcSession implements ImSession {
     // Who the line is about: the prefix's nick from the server, the client itself when it sends.
     const who = dir === 1 && from !== null ? from : this.own();
     switch (cmd) {
+      case 'ERROR':
+        // The server closing the link before registration completed: the login was refused.
+        if (dir === 1 && this.nick === null) this.refused = true;
+        break;
       case 'PRIVMSG':
       case 'NOTICE':
         this.chat.onMessage(dir, l, cmd === 'NOTICE', from, this.own(), ts);
@@ -295,6 +303,10 @@ class IrcSession implements ImSession {
         return;
       case 381: // RPL_YOUREOPER
         this.ctx.event(ts, { account: this.nick ?? target(), event: 'oper', target: this.server, detail: null, dir });
+        break;
+      case 464: // ERR_PASSWDMISMATCH
+      case 465: // ERR_YOUREBANNEDCREEP
+        if (this.nick === null) this.refused = true;
         break;
       case 431: // nick refused (none given, erroneous, in use, collision, unavailable)
       case 432:
