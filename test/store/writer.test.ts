@@ -5,8 +5,9 @@ import path from 'node:path';
 import type * as arrow from 'apache-arrow';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { openStore, type Store } from '../../src/store/db.js';
-import { createStatements, tableDef, type TableDef } from '../../src/store/schema.js';
+import { createStatements, SCHEMA_VERSION, tableDef, type TableDef } from '../../src/store/schema.js';
 import { TableWriter, type CellValue } from '../../src/store/writer.js';
+import { openWorkerStore } from '../../src/store/worker-store.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'imtap-store-writer-'));
 process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
@@ -270,4 +271,143 @@ t.test('rows written earlier are there after a reopen, and more can be added', a
     { n: 3000n, d: 3000n, last: new Date((1600000000 + 2999) * 1000).toISOString().replace('T', ' ').replace('.000Z', '.000000001') },
   ]);
   s.close();
+});
+
+// ---- WorkerStore: the same writer with DuckDB in a worker thread ----
+
+/** Rows exercising every type: NULLs, long and short strings (inline, heap, repeated, across chunks), hostile text. */
+function allRow(i: number): Record<string, CellValue> {
+  const s = i % 13 === 0 ? null : i % 5 === 0 ? HOSTILE[i % HOSTILE.length]! : i % 3 === 0 ? `a long value number ${i % 40}` : i % 2 ? 'short' : `v${i}`;
+  return {
+    id: i,
+    i64: i % 7 === 0 ? null : i % 2 ? -i * 1e9 : BigInt(i) * 10n ** 12n,
+    ts: i % 11 === 0 ? null : [1700000000 + i, (i * 7919) % 1e9],
+    i32: i % 9 === 0 ? null : -i,
+    u16: i % 65536,
+    u8: i % 256,
+    f64: i / 3,
+    s,
+    b: i % 4 === 0 ? null : new Uint8Array(i % 30).fill(i & 255),
+    bo: i % 6 === 0 ? null : i % 2 === 0,
+    kind: i % 3 === 0 ? null : i % 2 ? 'a' : 'b',
+  };
+}
+
+t.test('a worker store writes exactly the rows TableWriter writes', async (t) => {
+  const N = 9000;
+  const a = await storeWithAll(file());
+  const wa = await TableWriter.open(a.connection, ALL);
+  for (let i = 0; i < N; i++) wa.append(allRow(i));
+  await wa.close();
+  const want = await rows(a.connection, READ_ALL);
+  a.close();
+
+  const f = file();
+  const s = await openWorkerStore(f, { maxBatchesInFlight: 2 });
+  t.equal(s.version, SCHEMA_VERSION);
+  t.equal(s.created, true);
+  for (const sql of createStatements([ALL])) await s.run(sql);
+  await s.run('BEGIN TRANSACTION');
+  const w = await s.writer(ALL, { batchRows: 3000 });
+  for (let i = 0; i < N; i++) {
+    if (i % 2) w.append(allRow(i));
+    else w.appendRow(ALL.columns.map((c) => allRow(i)[c.name] ?? null));
+  }
+  t.equal(w.pending, 0);
+  await w.close();
+  t.equal(w.rowsWritten, N);
+  t.equal(w.batchesWritten, 3);
+  await s.run('COMMIT');
+  t.same(await s.query('SELECT count(*) AS n FROM all_types WHERE id >= ?', [N - 10]), [{ n: 10n }], 'parameters are bound');
+  t.same(await s.query(READ_ALL), want);
+  await s.close();
+  await s.close();
+});
+
+t.test('a worker writer: bad rows throw at once, and a batch DuckDB refuses fails the writer naming the table', async (t) => {
+  const s = await openWorkerStore(file());
+  // The database is stricter than the declaration: DuckDB, not the writer, refuses these values.
+  await s.run(`CREATE TABLE strict (id INTEGER NOT NULL, s VARCHAR CHECK (s <> 'bad'), n INTEGER NOT NULL)`);
+  const STRICT: TableDef = {
+    name: 'strict',
+    doc: 'test',
+    columns: [
+      { name: 'id', type: 'INTEGER', nullable: false, doc: 'x' },
+      { name: 's', type: 'VARCHAR', nullable: true, doc: 'x' },
+      { name: 'n', type: 'INTEGER', nullable: true, doc: 'x' },
+    ],
+  };
+  await s.run('BEGIN TRANSACTION');
+  const w = await s.writer(STRICT, { batchRows: 100 });
+  t.throws(() => w.append({ id: 1, s: 5 }), /strict\.s takes a string; row 0 of the batch has number 5/);
+  t.throws(() => w.append({ id: 1, nosuch: 1 }), /strict has no column nosuch/);
+  for (let i = 0; i < 150; i++) w.append({ id: i, s: i === 120 ? 'bad' : 'ok', n: i });
+  // The refusal arrives while rows go on; it is thrown by the writer at the latest when it hands over a batch.
+  const err = await (async () => {
+    try {
+      for (let i = 150; i < 100_000; i++) w.append({ id: i, s: 'ok', n: i });
+      await w.close();
+    } catch (e) {
+      return e as Error;
+    }
+    return null;
+  })();
+  // DuckDB checks constraints when its appender flushes (every 204,800 rows, and at the close).
+  t.match(err?.message, /^strict: (appending rows \d+–\d+|closing the appender) failed after \d+ rows: .*CHECK constraint failed on table strict/);
+  t.throws(() => w.append({ id: 1 }), /writer for strict is closed|strict: appending rows/);
+  await w.close();
+  await s.run('ROLLBACK');
+  const w2 = await s.writer(STRICT);
+  w2.append({ id: 1, s: 'x' }); // n is NULL: refused by DuckDB at the flush
+  await t.rejects(w2.flush(), /strict: flushing failed after 1 rows: .*NOT NULL constraint failed: strict\.n/);
+  await t.rejects(w2.close(), /NOT NULL constraint failed: strict\.n/);
+  t.same(await s.query('SELECT count(*) AS n FROM strict'), [{ n: 0n }], 'nothing of the failed writers was kept');
+  await t.rejects(s.query('SELECT nonsense FROM strict'), /nonsense/, 'SQL errors are DuckDB messages');
+  await t.rejects(s.writer({ ...STRICT, columns: STRICT.columns.slice(0, 2) }), /table strict has 3 columns in the database, 2 in schema\.ts/);
+  await s.close();
+  await t.rejects(s.query('SELECT 1'), /the store is closed/);
+});
+
+t.test('a worker store that dies keeps what was committed, and the file opens again', async (t) => {
+  const f = file();
+  const flows = tableDef('flows');
+  const flow = (i: number): Record<string, CellValue> => ({
+    ts_start: [1600000000 + i, 1],
+    capture_id: 1,
+    flow_id: i,
+    ts_end: [1600000000 + i, 2],
+    transport: 'tcp',
+    client_ip: `10.0.${(i >> 8) & 255}.${i & 255}`,
+    client_port: 40000,
+    server_ip: '2001:db8::1:2:3:4',
+    server_port: 6667,
+    packets_c2s: 1,
+    packets_s2c: 2,
+    bytes_c2s: 60,
+    bytes_s2c: 120,
+    tunnel_depth: 0,
+  });
+  const s = await openWorkerStore(f);
+  let w = await s.writer(flows);
+  for (let i = 0; i < 1000; i++) w.append(flow(i));
+  await w.close(); // auto-commit: these rows are committed
+  await s.run('BEGIN TRANSACTION');
+  w = await s.writer(flows);
+  for (let i = 1000; i < 300_000; i++) w.append(flow(i)); // more than a row group: DuckDB writes some to the file
+  await s.terminate();
+  t.throws(() => {
+    for (let i = 0; i < 5000; i++) w.append(flow(i));
+  }, /the store worker was terminated/);
+  await t.rejects(s.query('SELECT 1'), /terminated/);
+  const again = await openStore(f);
+  t.same(await rows(again.connection, 'SELECT count(*) AS n, max(flow_id) AS m FROM flows'), [{ n: 1000n, m: 999n }]);
+  again.close();
+});
+
+t.test('a worker store refuses what openStore refuses, with its message', async (t) => {
+  const f = file();
+  const s = await openStore(f);
+  await s.connection.run(`INSERT INTO schema_version VALUES (${SCHEMA_VERSION + 1}, now()::TIMESTAMP_NS)`);
+  s.close();
+  await t.rejects(openWorkerStore(f), { name: 'StoreError', message: /is newer than version/ });
 });

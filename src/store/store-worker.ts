@@ -1,0 +1,212 @@
+/**
+ * The store's worker thread: owns the DuckDB database of a WorkerStore (worker-store.ts) and carries out its
+ * requests in the order they were posted: SQL statements, and batches of rows (RawBatch, in DuckDB's vector layout)
+ * copied into data chunks through each table's appender (chunk-copy.ts). DuckDB's share of a write — appending,
+ * compressing row groups, checkpointing — runs here, beside the thread that builds the rows.
+ *
+ * A batch that DuckDB refuses makes its writer fail: the error is reported at once (a message and a shared flag),
+ * later batches of that writer are dropped, and the rows appended before stay where they are, inside the caller's
+ * transaction, for the caller to roll back. Nothing is committed that the caller did not commit.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { DuckDBAppender, DuckDBConnection, DuckDBPreparedStatement } from '@duckdb/node-api';
+import { ChunkCopier } from './chunk-copy.js';
+import { openStore, type Store } from './db.js';
+import { ERROR_FLAG, errorInfo, GONE, IN_FLIGHT, type Reply, type Request, type SqlParam, type WorkerInit } from './worker-protocol.js';
+import type { TableDef } from './schema.js';
+
+interface OpenWriter {
+  table: TableDef;
+  appender: DuckDBAppender;
+  copier: ChunkCopier;
+  rows: number;
+  batches: number;
+  error: Error | null;
+}
+
+const init = workerData as WorkerInit;
+const shared = new Int32Array(init.shared);
+const replies = init.replies;
+const writers = new Map<number, OpenWriter>();
+let store: Store | null = null;
+
+// However the thread ends, a client waiting for room in the queue must not wait for ever.
+process.on('exit', () => {
+  Atomics.store(shared, GONE, 1);
+  Atomics.notify(shared, IN_FLIGHT);
+});
+
+function reply(m: Reply): void {
+  replies.postMessage(m);
+}
+
+/** Reports an error the client did not ask about: the message first, then the flag that tells it to look. */
+function raise(m: Reply): void {
+  reply(m);
+  Atomics.store(shared, ERROR_FLAG, 1);
+  Atomics.notify(shared, IN_FLIGHT);
+}
+
+function bind(stmt: DuckDBPreparedStatement, params: readonly SqlParam[]): void {
+  params.forEach((p, i) => {
+    const at = i + 1;
+    if (p === null) stmt.bindNull(at);
+    else if (typeof p === 'bigint') stmt.bindBigInt(at, p);
+    else if (typeof p === 'number') {
+      if (Number.isSafeInteger(p)) stmt.bindBigInt(at, BigInt(p));
+      else stmt.bindDouble(at, p);
+    } else if (typeof p === 'boolean') stmt.bindBoolean(at, p);
+    else stmt.bindVarchar(at, p);
+  });
+}
+
+async function sql(conn: DuckDBConnection, text: string, params: readonly SqlParam[], read: boolean): Promise<unknown> {
+  if (params.length === 0 && !read) {
+    await conn.run(text);
+    return undefined;
+  }
+  const stmt = await conn.prepare(text);
+  try {
+    bind(stmt, params);
+    if (!read) {
+      await stmt.run();
+      return undefined;
+    }
+    const reader = await stmt.runAndReadAll();
+    return reader.getRowObjectsJS();
+  } finally {
+    stmt.destroySync();
+  }
+}
+
+function writerOf(wid: number): OpenWriter {
+  const w = writers.get(wid);
+  if (w === undefined) throw new Error(`no open writer ${wid} in the store worker`);
+  return w;
+}
+
+function failWriter(wid: number, w: OpenWriter, e: unknown, what: string): void {
+  const cause = e instanceof Error ? e : new Error(String(e));
+  w.error = new Error(`${w.table.name}: ${what} failed after ${w.rows} rows: ${cause.message}`, { cause });
+  raise({ op: 'writerFailed', wid, error: errorInfo(w.error) });
+}
+
+async function handle(m: Request): Promise<void> {
+  if (m.op === 'batch') {
+    try {
+      const w = writers.get(m.wid);
+      if (w === undefined || w.error !== null) return;
+      try {
+        w.copier.append(m.batch);
+        w.rows += m.batch.rows;
+        w.batches++;
+      } catch (e) {
+        failWriter(m.wid, w, e, `appending rows ${w.rows}–${w.rows + m.batch.rows - 1}`);
+      }
+    } finally {
+      Atomics.sub(shared, IN_FLIGHT, 1);
+      Atomics.notify(shared, IN_FLIGHT);
+    }
+    return;
+  }
+  try {
+    const conn = store!.connection;
+    let result: unknown;
+    switch (m.op) {
+      case 'query':
+      case 'run':
+        result = await sql(conn, m.sql, m.params, m.op === 'query');
+        break;
+      case 'writer': {
+        const appender = await conn.createAppender(m.table.name);
+        try {
+          writers.set(m.wid, { table: m.table, appender, copier: new ChunkCopier(appender, m.table), rows: 0, batches: 0, error: null });
+        } catch (e) {
+          appender.closeSync();
+          throw e;
+        }
+        break;
+      }
+      case 'flush': {
+        const w = writerOf(m.wid);
+        if (w.error) throw w.error;
+        try {
+          w.appender.flushSync();
+        } catch (e) {
+          failWriter(m.wid, w, e, 'flushing');
+          throw w.error;
+        }
+        result = w.rows;
+        break;
+      }
+      case 'closeWriter': {
+        const w = writerOf(m.wid);
+        writers.delete(m.wid);
+        try {
+          w.appender.closeSync();
+        } catch (e) {
+          if (!w.error) failWriter(m.wid, w, e, 'closing the appender');
+        }
+        if (w.error) throw w.error;
+        result = w.rows;
+        break;
+      }
+      case 'close':
+        closeAll();
+        break;
+    }
+    reply({ op: 'done', id: m.id, result });
+  } catch (e) {
+    reply({ op: 'failed', id: m.id, error: errorInfo(e) });
+  }
+  if (m.op === 'close') {
+    replies.close();
+    parentPort!.close();
+  }
+}
+
+function closeAll(): void {
+  for (const w of writers.values()) {
+    try {
+      w.appender.closeSync();
+    } catch {
+      // the store is closing: what the appender held is dropped with the connection's open transaction
+    }
+  }
+  writers.clear();
+  store?.close();
+  store = null;
+}
+
+// Requests are carried out one at a time, in order; SQL is awaited before the next request starts.
+const queue: Request[] = [];
+let head = 0;
+let busy = false;
+async function pump(): Promise<void> {
+  busy = true;
+  while (head < queue.length) {
+    const m = queue[head]!;
+    queue[head++] = undefined as never;
+    if (head > 1024 && head * 2 > queue.length) {
+      queue.splice(0, head);
+      head = 0;
+    }
+    await handle(m);
+  }
+  busy = false;
+}
+
+try {
+  store = await openStore(init.path, init.options);
+  for (const [name, value] of Object.entries(init.settings)) await store.connection.run(`SET ${name} = ${value}`);
+  reply({ op: 'ready', info: { version: store.version, migratedFrom: store.migratedFrom, created: store.created } });
+  parentPort!.on('message', (m: Request) => {
+    queue.push(m);
+    if (!busy) void pump();
+  });
+} catch (e) {
+  store?.close();
+  reply({ op: 'openFailed', error: errorInfo(e) });
+  replies.close();
+  parentPort!.close();
+}
