@@ -25,8 +25,11 @@ export interface ReaderEvents {
   streamOpen(header: XEl, ts: Time): void;
   streamClose(ts: Time): void;
   stanza(el: XEl, ts: Time): void;
-  /** `count` bytes of non-whitespace text outside any stanza (`first` is its first byte). */
-  junk(count: number, first: number, ts: Time): void;
+  /**
+   * Non-whitespace text outside any stanza, once per run (until the next markup): its first byte and that byte's
+   * stream offset (the same however the bytes were cut).
+   */
+  junk(first: number, at: number, ts: Time): void;
   anomaly(code: string, detail: string, ts: Time): void;
   /** Whether to skip the content of an element (kept as an empty `skipped` element). */
   skipSubtree(local: string, ns: string): boolean;
@@ -59,6 +62,8 @@ export class XmppStreamReader {
   private overflow = 0;
   private rootOpen = false;
   private stanzaBytes = 0;
+  /** Stream offset of the current stanza's start tag. */
+  private stanzaAt = 0;
   private stanzaElements = 0;
   /** The stanza being read is dropped (over a limit, malformed). */
   private dropped = false;
@@ -67,7 +72,10 @@ export class XmppStreamReader {
   private ts: Time = [0, 0];
   /** Bytes of the token being handled. */
   private tokLen = 0;
-  private buf: Buffer = Buffer.alloc(0);
+  /** Inside a run of junk text (reported once). */
+  private junkRun = false;
+  /** Stream offset where the last oversized token started (its later pieces report it). */
+  private oversizeAt = 0;
 
   constructor(
     private readonly limits: XmppLimits,
@@ -99,7 +107,6 @@ export class XmppStreamReader {
     const end = off + len;
     const tok = this.tok;
     this.ts = ts;
-    this.buf = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     let pos = off;
     this.stop = false;
     while (pos < end && !this.stop) {
@@ -108,6 +115,8 @@ export class XmppStreamReader {
       const n = tok.end - pos;
       this.tokLen = n;
       if (this.inStanza()) this.countBytes(n);
+      if (k !== Tok.Text && k !== Tok.CData && k !== Tok.Junk && k !== Tok.Skip) this.junkRun = false;
+      const at = tok.oversized && k !== Tok.Oversize ? this.oversizeAt : this.offset;
       switch (k) {
         case Tok.Text:
         case Tok.CData:
@@ -120,19 +129,20 @@ export class XmppStreamReader {
           this.end(tok.name, tok.malformed);
           break;
         case Tok.XmlDecl:
-          if (this.inStanza()) this.restricted('an XML declaration inside a stanza');
+          if (this.inStanza()) this.restricted('an XML declaration inside a stanza', at);
           break;
         case Tok.Comment:
-          this.restricted('a comment');
+          this.restricted('a comment', at);
           break;
         case Tok.PI:
-          this.restricted(`a processing instruction <?${tok.name}`);
+          this.restricted(`a processing instruction <?${tok.name}`, at);
           break;
         case Tok.Dtd:
-          this.anomaly('xmpp_dtd_forbidden', `<!${tok.name} declaration of ${n} bytes at stream offset ${this.offset} (XMPP allows none)`);
+          this.anomaly('xmpp_dtd_forbidden', `<!${tok.name} declaration of ${tok.oversized ? `more than ${this.limits.maxTagBytes}` : n} bytes at stream offset ${at} (XMPP allows none)`);
           this.dropStanza();
           break;
         case Tok.Oversize:
+          this.oversizeAt = this.offset;
           this.anomaly('xmpp_tag_size_exceeded', `${tok.what} <${tok.name}> longer than ${this.limits.maxTagBytes} bytes (limit ${this.limits.maxTagBytes}) at stream offset ${this.offset}`);
           this.dropStanza();
           break;
@@ -140,7 +150,7 @@ export class XmppStreamReader {
           if (this.inStanza()) {
             this.anomaly('xmpp_malformed_tag', `"<" followed by 0x${(data[pos + 1] ?? 0).toString(16)} at stream offset ${this.offset}`);
             this.dropStanza();
-          } else this.ev.junk(1, 0x3c, ts);
+          } else this.junkAt(0x3c, this.offset);
           break;
         default: // Skip
           break;
@@ -149,7 +159,6 @@ export class XmppStreamReader {
       pos = tok.end;
     }
     tok.release();
-    this.buf = Buffer.alloc(0);
     return pos - off;
   }
 
@@ -167,15 +176,21 @@ export class XmppStreamReader {
     this.ev.anomaly(code, detail, this.ts);
   }
 
-  private restricted(what: string): void {
-    this.anomaly('xmpp_restricted_xml', `${what} at stream offset ${this.offset} (XMPP allows none)`);
+  private restricted(what: string, at: number): void {
+    this.anomaly('xmpp_restricted_xml', `${what} at stream offset ${at} (XMPP allows none)`);
+  }
+
+  private junkAt(first: number, at: number): void {
+    if (this.junkRun || this.resyncing) return;
+    this.junkRun = true;
+    this.ev.junk(first, at, this.ts);
   }
 
   private countBytes(n: number): void {
     this.stanzaBytes += n;
     if (!this.dropped && this.stanzaBytes > this.limits.maxStanzaBytes) {
       const top = this.stack[this.rootOpen ? 1 : 0];
-      this.anomaly('xmpp_stanza_size_exceeded', `stanza <${top?.name ?? '?'}> of at least ${this.stanzaBytes} bytes exceeds ${this.limits.maxStanzaBytes} (limit maxStanzaBytes)`);
+      this.anomaly('xmpp_stanza_size_exceeded', `stanza <${top?.name ?? '?'}> at stream offset ${this.stanzaAt} is longer than ${this.limits.maxStanzaBytes} bytes (limit maxStanzaBytes)`);
       this.dropStanza();
     }
   }
@@ -258,6 +273,7 @@ export class XmppStreamReader {
     if (this.depth === stanzaLevel) {
       // A new stanza: feed() counts the bytes of tokens inside it; its start tag is counted here.
       this.stanzaBytes = 0;
+      this.stanzaAt = this.offset;
       this.stanzaElements = 0;
       this.dropped = tok.oversized;
       this.skipFrom = -1;
@@ -370,7 +386,7 @@ export class XmppStreamReader {
   private flushText(el: XEl, f: Frame): void {
     let text = this.bufOf(f.text).toString('utf8', 0, f.textLen);
     if (text.includes('\uFFFD') && !validUtf8(f.text, 0, f.textLen)) {
-      el.raw = f.text.slice(0, f.textLen);
+      el.raw = Uint8Array.prototype.slice.call(f.text, 0, f.textLen); // a copy: the buffer is reused (Buffer#slice would be a view)
       this.anomaly('xmpp_invalid_utf8', `text of <${el.name}> (${f.textLen} bytes) is not valid UTF-8 at stream offset ${this.offset}`);
     }
     if (text.includes('&')) text = decodeEntities(text, this.entityProblem);
@@ -387,15 +403,12 @@ export class XmppStreamReader {
   /** Character data: kept (as escaped bytes) for elements of a kept stanza; outside stanzas only whitespace is expected. */
   private text(data: Uint8Array, s: number, e: number, cdata: boolean): void {
     if (!this.inStanza()) {
-      let first = -1;
-      let count = 0;
       for (let i = s; i < e; i++) {
         if (!isXmlSpace(data[i]!)) {
-          if (first < 0) first = data[i]!;
-          count++;
+          this.junkAt(data[i]!, this.offset + (i - s));
+          break;
         }
       }
-      if (count > 0 && !this.resyncing) this.ev.junk(count, first, this.ts);
       return;
     }
     if (this.dropped || this.skipFrom >= 0 || this.overflow > 0) return;

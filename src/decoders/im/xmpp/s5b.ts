@@ -111,7 +111,7 @@ export class S5bSession implements ImSession {
       this.sink = this.ctx.openFile(ts, { sender: c?.sender ?? null, recipient: c?.recipient ?? null, filename: c?.filename ?? null, size: c?.size ?? null, method: 'socks5' });
     }
     if (dir !== this.dataDir) {
-      if (!this.warnedBoth) this.ctx.anomaly(ts, 'xmpp_s5b_both_directions', `${len} bytes from the ${dir === 0 ? 'client' : 'server'} while the file goes the other way`);
+      if (!this.warnedBoth) this.ctx.anomaly(ts, 'xmpp_s5b_both_directions', `data from the ${dir === 0 ? 'client' : 'server'} while the file goes from the ${dir === 0 ? 'server' : 'client'}`);
       this.warnedBoth = true;
       return;
     }
@@ -119,7 +119,7 @@ export class S5bSession implements ImSession {
     const size = this.context?.size ?? null;
     let n = len;
     if (this.closed || (size !== null && sink.bytes + n > size)) {
-      if (!this.warnedExcess) this.ctx.anomaly(ts, 'xmpp_s5b_excess_data', `${sink.bytes + n} bytes exceed the announced size ${size ?? '?'}`);
+      if (!this.warnedExcess) this.ctx.anomaly(ts, 'xmpp_s5b_excess_data', `file data beyond the announced size of ${size ?? '?'} bytes`);
       this.warnedExcess = true;
       n = this.closed || size === null ? 0 : Math.max(0, size - sink.bytes);
     }

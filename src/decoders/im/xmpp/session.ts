@@ -40,7 +40,8 @@ export class XmppSession implements ImSession {
   private confidence = 0;
   /** Evidence per side: 2 a stream header, 1 a stanza or stream element, 0 nothing yet. */
   private readonly evidence: [number, number] = [0, 0];
-  private tlsRequested = false;
+  /** The client asked for STARTTLS: its next bytes may be a TLS record. */
+  private tlsNext = false;
   private mechanism: string | null = null;
 
   constructor(
@@ -57,7 +58,7 @@ export class XmppSession implements ImSession {
       streamOpen: (h, ts) => this.streamOpen(h, dir, ts),
       streamClose: () => {},
       stanza: (el, ts) => this.stanza(el, dir, ts),
-      junk: (n, first, ts) => this.junk(n, first, dir, ts),
+      junk: (first, at, ts) => this.junk(first, at, dir, ts),
       anomaly: (code, detail, ts) => this.st.anomaly(ts, code, detail),
       skipSubtree: (local, ns) => SKIP_NS.has(ns) || (ns === NS.vcard && local === 'PHOTO'),
     });
@@ -68,10 +69,11 @@ export class XmppSession implements ImSession {
     const end = off + len;
     let pos = off;
     while (pos < end) {
-      // The client went on with TLS after <starttls/> (the <proceed/> was not seen, or not yet handled).
-      if (this.tlsRequested && dir === 0 && data[pos] === 0x16) {
-        if (end - pos < 3) return pos - off;
-        if (data[pos + 1] === 0x03) {
+      // Right after <starttls/>: the client going on with TLS (its <proceed/> not seen, or not handled yet).
+      if (this.tlsNext && dir === 0) {
+        if (data[pos] === 0x16 && end - pos < 3) return pos - off;
+        this.tlsNext = false;
+        if (data[pos] === 0x16 && data[pos + 1] === 0x03) {
           this.goEncrypted(ts);
           return len;
         }
@@ -109,10 +111,11 @@ export class XmppSession implements ImSession {
     }
   }
 
-  private junk(n: number, first: number, dir: Dir, ts: Time): void {
-    const what = `${n} bytes of non-XML text (first 0x${first.toString(16)}) outside any stanza from the ${dir === 0 ? 'client' : 'server'}`;
+  private junk(first: number, at: number, dir: Dir, ts: Time): void {
+    const what = `non-XML text (first byte 0x${first.toString(16)}) outside any stanza from the ${dir === 0 ? 'client' : 'server'} at stream offset ${at}`;
     if (!this.confirmed && this.evidence[dir] === 0) {
       this.phase = Phase.Rejected;
+      this.readers[dir].stop = true; // nothing after this is parsed, in this call or later ones
       this.ctx.reject(what);
       return;
     }
@@ -121,6 +124,7 @@ export class XmppSession implements ImSession {
 
   private goEncrypted(ts: Time): void {
     this.phase = Phase.Encrypted;
+    this.readers[0].stop = this.readers[1].stop = true;
     this.ctx.encrypted('starttls', ts);
   }
 
@@ -198,14 +202,12 @@ export class XmppSession implements ImSession {
 
   private tls(el: XEl, dir: Dir, ts: Time): void {
     if (el.local === 'starttls' && dir === 0) {
-      this.tlsRequested = true;
+      this.tlsNext = true;
       this.st.ctx.event(ts, { account: null, event: 'starttls', detail: null, dir });
       this.readers[0].stop = true; // what follows may be the ClientHello
     } else if (el.local === 'proceed' && dir === 1) {
       this.goEncrypted(ts);
-      this.readers[1].stop = true;
     } else if (el.local === 'failure') {
-      this.tlsRequested = false;
       this.st.ctx.event(ts, { account: null, event: 'starttls_failed', detail: null, dir });
     }
   }

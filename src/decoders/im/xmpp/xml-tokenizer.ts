@@ -143,6 +143,7 @@ export class XmlTokenizer {
       this.buf = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     }
     if (pos >= end) return Tok.Need;
+    this.oversized = false;
     if (this.skipping !== Mk.None) return this.skip(data, pos, end);
     if (this.inCdata) return this.cdata(data, pos, end);
     if (data[pos] !== LT) {
