@@ -146,7 +146,7 @@ t.test('mutations of a valid conversation; the valid one still parses the same a
           [parts[k], parts[rnd(parts.length)]] = [parts[rnd(parts.length)]!, parts[k]!];
       }
     }
-    if (oracle(xmpp, parts, 1 + rnd(500), `round ${round}`)) good++;
+    if (oracle(xmpp, parts, round % 10 === 0 ? 1 : 1 + rnd(500), `round ${round}`)) good++;
   }
   t.equal(good, 300, failures.join('; '));
   t.same(strip(runValid()), baseline, 'a new session after all that gives the same rows');
