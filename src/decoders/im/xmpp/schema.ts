@@ -78,7 +78,8 @@ export const S5B_LIMITS = {
 } as const;
 
 export const S5B_ANOMALIES = {
-  xmpp_s5b_violation: 'The connection stopped looking like a SOCKS5 bytestream after it was confirmed.',
+  // The dispatcher's code for a reject after confirmation (`<id before the dash>_violation`), shared with `xmpp`.
+  xmpp_violation: 'The connection stopped looking like a SOCKS5 bytestream after it was confirmed.',
   xmpp_s5b_bad_handshake: 'A SOCKS5 greeting, request or reply that is not what XEP-0065 uses (version, command, address type).',
   xmpp_s5b_excess_data: 'Bytes after the announced file size: ignored.',
   xmpp_s5b_both_directions: 'File data in both directions of one bytestream: only the first direction is kept.',

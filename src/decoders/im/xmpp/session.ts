@@ -202,8 +202,7 @@ export class XmppSession implements ImSession {
 
   private tls(el: XEl, dir: Dir, ts: Time): void {
     if (el.local === 'starttls' && dir === 0) {
-      this.tlsNext = true;
-      this.st.ctx.event(ts, { account: null, event: 'starttls', detail: null, dir });
+      this.tlsNext = true; // (the dispatcher records the switch itself, with a starttls event, on ctx.encrypted)
       this.readers[0].stop = true; // what follows may be the ClientHello
     } else if (el.local === 'proceed' && dir === 1) {
       this.goEncrypted(ts);
