@@ -4,9 +4,10 @@
  */
 import { Registry } from './registry.js';
 import { irc, ircDcc } from './irc/index.js';
+import { xmpp, xmppS5b } from './xmpp/index.js';
 import type { ImProtocol } from './types.js';
 
-export const PROTOCOLS: readonly ImProtocol[] = [irc, ircDcc];
+export const PROTOCOLS: readonly ImProtocol[] = [irc, ircDcc, xmpp, xmppS5b];
 
 let registry: Registry | null = null;
 
