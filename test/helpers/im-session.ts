@@ -129,12 +129,19 @@ export function recordingContext(ep: Endpoints = {}): { ctx: SessionContext; rec
 /**
  * Feed a session a conversation: `parts` are [direction, bytes] in the order they were sent; each part is handed on
  * in pieces of at most `chunk` bytes (Infinity: whole), with unconsumed bytes kept and offered again with the next
- * bytes of the same direction, as the dispatcher does. Ends both directions and finishes the session.
+ * bytes of the same direction, as the dispatcher does; a part `{ gap: n }` reports a hole of n bytes. Ends both
+ * directions and finishes the session.
  */
-export function feed(session: ImSession, parts: [Dir, Uint8Array | string][], chunk = Infinity, t0 = 1_700_000_000): void {
+export function feed(session: ImSession, parts: [Dir, Uint8Array | string | { gap: number }][], chunk = Infinity, t0 = 1_700_000_000): void {
   const carry: [Uint8Array, Uint8Array] = [new Uint8Array(0), new Uint8Array(0)];
   let i = 0;
   for (const [dir, p] of parts) {
+    if (typeof p === 'object' && 'gap' in p) {
+      // A hole, as the dispatcher reports it: unconsumed bytes before it are dropped.
+      carry[dir] = new Uint8Array(0);
+      session.onGap(dir, p.gap, [t0 + i++, 0]);
+      continue;
+    }
     const bytes = typeof p === 'string' ? Buffer.from(p, 'utf8') : p;
     for (let at = 0; at < bytes.length; at += chunk) {
       const piece = bytes.subarray(at, Math.min(bytes.length, at + chunk));
