@@ -119,7 +119,7 @@ export function conversationFrames(c: Conversation, t0 = 1_700_000_000, step = 0
   for (const [d, p] of parts) {
     for (let at = 0; at < p.length; at += mss) {
       const piece = p.subarray(at, Math.min(p.length, at + mss));
-      send(d, piece, { seq: seq[d], ack: seq[d ^ 1], flags: ACK | PSH });
+      send(d, piece, { seq: seq[d], ack: seq[(d ^ 1) as 0 | 1], flags: ACK | PSH });
       seq[d] = (seq[d] + piece.length) >>> 0;
     }
   }
