@@ -8,6 +8,7 @@ import { L4, newDecodedPacket } from '../../src/decoders/net/decoded.js';
 import { PacketDecoder } from '../../src/decoders/net/decoder.js';
 import { Dispatcher, imVerdict, type ImRow, type Verdict } from '../../src/decoders/im/dispatch.js';
 import { defaultRegistry } from '../../src/decoders/im/protocols.js';
+import type { Registry } from '../../src/decoders/im/registry.js';
 import { FlowTable } from '../../src/flows/flow-table.js';
 import type { Flow } from '../../src/flows/flow.js';
 
@@ -16,10 +17,10 @@ export interface PipelineResult {
   verdicts: (Verdict & { flow_id: number; server_port: number; client_port: number })[];
 }
 
-export async function imPipeline(file: string, segment = 0, extractDir: string | null = null): Promise<PipelineResult> {
+export async function imPipeline(file: string, segment = 0, extractDir: string | null = null, registry: Registry = defaultRegistry()): Promise<PipelineResult> {
   const rows: Record<string, ImRow[]> = {};
   const verdicts: PipelineResult['verdicts'] = [];
-  const d = new Dispatcher(defaultRegistry(), {
+  const d = new Dispatcher(registry, {
     output: { row: (t, r) => (rows[t] ??= []).push(r) },
     onFlowEnd: (f: Flow) => {
       const v = imVerdict(f);
