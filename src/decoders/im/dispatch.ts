@@ -185,38 +185,45 @@ export class Dispatcher implements FlowHandler {
       this.deliver(f, im, dir, data, off, len, ts);
       return;
     }
-    // Detecting: hold a copy, then ask the probes.
+    // Detecting: ask the probes about this direction's bytes so far. For the first chunk they look at the packet's
+    // own bytes, so that the common case — a flow every probe rules out at once (TLS, HTTP…) — copies nothing.
     if (midstream) im.midstream[dir] = true;
-    const copy = data.slice(off, off + len);
-    im.held.push({ dir, data: copy, gap: 0, ts });
-    im.heldBytes[dir] += len;
     const prev = im.probeBuf[dir];
     const room = this.limits.detectBytes - prev.length;
-    if (room > 0) {
-      const add = copy.subarray(0, Math.min(room, len));
-      const next = new Uint8Array(prev.length + add.length);
-      next.set(prev, 0);
-      next.set(add, prev.length);
-      im.probeBuf[dir] = next;
+    let buf = data;
+    let bo = off;
+    let bl = Math.min(len, Math.max(room, 0));
+    if (prev.length > 0) {
+      buf = new Uint8Array(prev.length + bl);
+      buf.set(prev, 0);
+      buf.set(data.subarray(off, off + bl), prev.length);
+      bo = 0;
+      bl = buf.length;
     }
-    const buf = im.probeBuf[dir];
     let chosen: ImProtocol | null = null;
     const still: ImProtocol[] = [];
     for (const p of im.candidates) {
-      const r = p.probe!(buf, 0, buf.length, dir, im.midstream[dir]);
+      const r = p.probe!(buf, bo, bl, dir, im.midstream[dir]);
       if (r === Probe.Yes) {
         chosen = p;
         break;
       }
       if (r === Probe.Need) still.push(p);
     }
+    im.heldBytes[dir] += len;
+    // The budget is in bytes, not packets, so that how the sender's bytes were segmented changes nothing.
+    if (chosen === null && (still.length === 0 || im.heldBytes[dir] >= this.limits.detectBytes)) {
+      this.giveUp(im);
+      return;
+    }
+    // Held for the replay (a copy: the view is only valid during this call).
+    im.held.push({ dir, data: data.slice(off, off + len), gap: 0, ts });
     if (chosen !== null) {
       this.start(f, im, chosen, 'payload', null);
       return;
     }
+    im.probeBuf[dir] = prev.length > 0 ? buf : data.slice(off, off + bl);
     im.candidates = still;
-    // The budget is in bytes, not packets, so that how the sender's bytes were segmented changes nothing.
-    if (still.length === 0 || im.heldBytes[dir] >= this.limits.detectBytes) this.giveUp(im);
   }
 
   private gap(f: Flow, im: FlowIm, dir: Dir, len: number): void {
