@@ -156,38 +156,55 @@ export class ColumnBuffer {
     this.reset();
   }
 
-  /** Fresh arrays for the next batch: the previous batch keeps the old ones, so it stays valid. */
-  reset(): void {
+  /** Bytes of arena a column of `kind` takes for `rows` rows (validity, values, long-row list; 8-byte aligned). */
+  static arenaBytes(kind: Kind, rows: number): number {
+    const words = Math.ceil(rows / 64) * 8;
+    const data = Math.ceil((rows * WIDTH[kind]) / 8) * 8;
+    const long = kind === Kind.STR || kind === Kind.BLOB ? Math.ceil((rows * 4) / 8) * 8 : 0;
+    return words + data + long;
+  }
+
+  /**
+   * Fresh arrays for the next batch: the previous batch keeps the old ones, so it stays valid. With an arena (one
+   * ArrayBuffer for all the columns of a batch, so that a batch is one allocation and one transfer), the arrays are
+   * views of it from byte `at`, `arenaBytes` long; else each is its own allocation.
+   */
+  reset(arena?: ArrayBuffer, at = 0): void {
     const n = this.capacity;
     this.count = 0;
+    const own = arena === undefined;
+    const buf = arena ?? new ArrayBuffer(ColumnBuffer.arenaBytes(this.kind, n));
+    const base = own ? 0 : at;
     // Whole 64-bit words: DuckDB copies validity by the word.
-    this.valid = new Uint8Array(Math.ceil(n / 64) * 8);
+    const words = Math.ceil(n / 64) * 8;
+    this.valid = new Uint8Array(buf, base, words);
+    const d = base + words;
     switch (this.kind) {
       case Kind.I64:
       case Kind.TS:
-        this.i32 = new Int32Array(2 * n);
+        this.i32 = new Int32Array(buf, d, 2 * n);
         break;
       case Kind.I32:
-        this.i32 = new Int32Array(n);
+        this.i32 = new Int32Array(buf, d, n);
         break;
       case Kind.U16:
-        this.u16 = new Uint16Array(n);
+        this.u16 = new Uint16Array(buf, d, n);
         break;
       case Kind.U8:
       case Kind.BOOL:
-        this.u8 = new Uint8Array(n);
+        this.u8 = new Uint8Array(buf, d, n);
         break;
       case Kind.F64:
-        this.f64 = new Float64Array(n);
+        this.f64 = new Float64Array(buf, d, n);
         break;
       case Kind.STR:
       case Kind.BLOB:
-        this.slots = new Int32Array(4 * n);
-        this.slotBytes = new Uint8Array(this.slots.buffer);
-        // The heap grows as needed; its first size is a guess at the long values of a batch.
-        this.heap = Buffer.allocUnsafeSlow(Math.max(256, Math.min(n * 16, 1 << 20)));
+        this.slots = new Int32Array(buf, d, 4 * n);
+        this.slotBytes = new Uint8Array(buf, d, 16 * n);
+        this.longRows = new Int32Array(buf, d + 16 * n, n);
+        // The heap is allocated at the first long value: most batches of most columns have none.
+        this.heap = EMPTY_BUF;
         this.heapLen = 0;
-        this.longRows = new Int32Array(n);
         this.longCount = 0;
         this.lastStr = null;
         this.lastRow = -1;
@@ -399,7 +416,7 @@ export class ColumnBuffer {
     const need = this.heapLen + more;
     if (need <= this.heap.length) return;
     if (need > 0x7fffffff) throw new RangeError(`${this.table}.${this.name}: more than 2 GiB of text in one batch; use smaller batches`);
-    const bigger = Buffer.allocUnsafeSlow(Math.min(0x7fffffff, Math.max(this.heap.length * 2, need)));
+    const bigger = Buffer.allocUnsafeSlow(Math.min(0x7fffffff, Math.max(this.heap.length * 2, need, 4096)));
     this.heap.copy(bigger, 0, 0, this.heapLen);
     this.heap = bigger;
   }
@@ -473,7 +490,8 @@ export class ColumnBuffer {
         return {
           data: this.slotBytes.subarray(0, rows * 16),
           validity,
-          heap: new Uint8Array(this.heap.buffer, this.heap.byteOffset, this.heapLen),
+          // Never the empty placeholder: its ArrayBuffer may be Node's shared Buffer pool, which must not be transferred.
+          heap: this.heapLen > 0 ? new Uint8Array(this.heap.buffer, this.heap.byteOffset, this.heapLen) : null,
           longRows: this.longRows.subarray(0, this.longCount),
         };
     }

@@ -8,7 +8,7 @@
  * property load and each value goes straight to its column's setter for its type. A loop over the row's keys with a
  * name → column lookup and a switch on the type per value cost about three times as much (bench/writer.mjs).
  */
-import { columnBuffers, Kind, type CellValue, type ColumnBuffer, type RawBatch } from './columns.js';
+import { ColumnBuffer, columnBuffers, Kind, type CellValue, type RawBatch } from './columns.js';
 import type { TableDef } from './schema.js';
 
 export type Row = Readonly<Record<string, CellValue>>;
@@ -80,11 +80,15 @@ export class RowBatcher {
   private readonly fillRow: Fill<Row>;
   private readonly fillValues: Fill<readonly CellValue[]>;
 
+  private readonly arenaBytes: number;
+
   constructor(
     readonly table: TableDef,
     readonly capacity: number,
   ) {
     this.cols = columnBuffers(table, capacity);
+    this.arenaBytes = this.cols.reduce((n, c) => n + ColumnBuffer.arenaBytes(c.kind, capacity), 0);
+    this.resetAll();
     const g = generate(table, this.cols);
     this.fillRow = g.fillRow;
     this.fillValues = g.fillValues;
@@ -123,8 +127,18 @@ export class RowBatcher {
     if (n === 0) return null;
     const columns = this.cols.map((c) => c.take(n));
     this.rows = 0;
-    for (const c of this.cols) c.reset();
+    this.resetAll();
     return { rows: n, columns };
+  }
+
+  /** Fresh buffers for every column, in one allocation. */
+  private resetAll(): void {
+    const arena = new ArrayBuffer(this.arenaBytes);
+    let at = 0;
+    for (const c of this.cols) {
+      c.reset(arena, at);
+      at += ColumnBuffer.arenaBytes(c.kind, this.capacity);
+    }
   }
 
   private undo(r: number): void {
