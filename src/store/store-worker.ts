@@ -79,6 +79,14 @@ async function sql(conn: DuckDBConnection, text: string, params: readonly SqlPar
   }
 }
 
+let threadsNow = 0;
+async function setThreads(conn: DuckDBConnection, when: 'writing' | 'idle'): Promise<void> {
+  const n = init.threads?.[when];
+  if (n === undefined || n === threadsNow) return;
+  await conn.run(`SET threads = ${n}`);
+  threadsNow = n;
+}
+
 function writerOf(wid: number): OpenWriter {
   const w = writers.get(wid);
   if (w === undefined) throw new Error(`no open writer ${wid} in the store worker`);
@@ -118,6 +126,7 @@ async function handle(m: Request): Promise<void> {
         result = await sql(conn, m.sql, m.params, m.op === 'query');
         break;
       case 'writer': {
+        if (writers.size === 0) await setThreads(conn, 'writing');
         const appender = await conn.createAppender(m.table.name);
         try {
           writers.set(m.wid, { table: m.table, appender, copier: new ChunkCopier(appender, m.table), rows: 0, batches: 0, error: null });
@@ -147,6 +156,7 @@ async function handle(m: Request): Promise<void> {
         } catch (e) {
           if (!w.error) failWriter(m.wid, w, e, 'closing the appender');
         }
+        if (writers.size === 0) await setThreads(conn, 'idle');
         if (w.error) throw w.error;
         result = w.rows;
         break;
@@ -199,6 +209,7 @@ async function pump(): Promise<void> {
 try {
   store = await openStore(init.path, init.options);
   for (const [name, value] of Object.entries(init.settings)) await store.connection.run(`SET ${name} = ${value}`);
+  await setThreads(store.connection, 'idle');
   reply({ op: 'ready', info: { version: store.version, migratedFrom: store.migratedFrom, created: store.created } });
   parentPort!.on('message', (m: Request) => {
     queue.push(m);

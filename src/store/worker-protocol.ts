@@ -28,6 +28,11 @@ export interface WorkerInit {
   options: Omit<OpenOptions, never>;
   /** DuckDB settings to SET after opening (name → value as SQL text). */
   settings: Readonly<Record<string, string>>;
+  /**
+   * DuckDB's threads while writers are open (the caller's thread is busy building rows, so one core is left to it),
+   * and while none is (commits and checkpoints may use every core); null when `settings` fixes the threads.
+   */
+  threads: { writing: number; idle: number } | null;
   shared: SharedArrayBuffer;
   replies: MessagePort;
 }

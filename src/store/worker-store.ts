@@ -23,6 +23,7 @@
  * roll back. If the worker thread dies, every pending and later call fails; what DuckDB had committed is in the file
  * and what it had not is not (DuckDB's write-ahead log).
  */
+import os from 'node:os';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { transferables, type CellValue, type RawBatch } from './columns.js';
 import type { OpenOptions } from './db.js';
@@ -33,7 +34,11 @@ import { ERROR_FLAG, GONE, IN_FLIGHT, SHARED_INTS, type ErrorInfo, type OpenedIn
 export type { SqlParam } from './worker-protocol.js';
 
 export interface WorkerStoreOptions extends OpenOptions {
-  /** DuckDB settings applied after opening, as SQL values (`{ threads: '1' }`). */
+  /**
+   * DuckDB settings applied after opening, as SQL values (`{ threads: '1' }`). Unless `threads` is given, DuckDB uses
+   * one thread less than the machine's cores while a writer is open (the caller's thread is busy building rows then:
+   * on two cores, a second DuckDB thread only competes with it), and every core otherwise (commits, checkpoints).
+   */
   settings?: Readonly<Record<string, string>>;
   /** Batches handed to the worker and not yet appended before `append` waits; default 8. */
   maxBatchesInFlight?: number;
@@ -64,7 +69,9 @@ export async function openWorkerStore(path: string, options: WorkerStoreOptions 
   if (!Number.isInteger(maxBatchesInFlight) || maxBatchesInFlight < 1) throw new RangeError(`maxBatchesInFlight ${maxBatchesInFlight}: must be an integer of 1 or more`);
   const channel = new MessageChannel();
   const shared = new SharedArrayBuffer(SHARED_INTS * 4);
-  const init: WorkerInit = { path, options: open, settings, shared, replies: channel.port2 };
+  const cores = os.availableParallelism();
+  const threads = 'threads' in settings || 'worker_threads' in settings ? null : { writing: Math.max(1, cores - 1), idle: cores };
+  const init: WorkerInit = { path, options: open, settings, threads, shared, replies: channel.port2 };
   const worker = new Worker(WORKER_URL, { workerData: init, transferList: [channel.port2] });
   const port = channel.port1;
   return new Promise<WorkerStore>((resolve, reject) => {
