@@ -83,7 +83,11 @@ class MsnpSession implements ImSession {
     const tok = shape === 'ok' ? tokens(data, s, e) : null;
     const msnp = tok !== null && isMsnpLine(tok);
     if (this.resync[dir]) {
-      if (!msnp) return after;
+      if (!msnp) {
+        // A payload has no line end of its own: the command after it may start inside this line.
+        const inner = innerCommand(data, s + 1, e);
+        return inner < 0 ? after : inner;
+      }
       this.resync[dir] = false;
     }
     if (tok === null) {
@@ -155,4 +159,14 @@ class MsnpSession implements ImSession {
     for (const d of [0, 1] as const) this.onEnd(d, ts);
     this.cmds.finish(ts);
   }
+}
+
+/** Where an MSNP command line starts inside `data[s, e)` (the tail of a line after a payload's last bytes); -1 if none. */
+function innerCommand(data: Uint8Array, s: number, e: number): number {
+  for (let i = s; i + 3 < e; i++) {
+    const a = data[i]!;
+    if (a < 0x41 || a > 0x5a || data[i + 3] !== 0x20) continue;
+    if (lineShape(data, i, e) === 'ok' && isMsnpLine(tokens(data, i, e))) return i;
+  }
+  return -1;
 }
