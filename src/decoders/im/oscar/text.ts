@@ -9,12 +9,11 @@
  * HTML (AIM clients wrap messages in <HTML><BODY><FONT…>): the body becomes the text (tags removed, `<br>` a line
  * break, entities decoded), `body_format` says 'html', and `body_raw` keeps the bytes exactly as sent (see README).
  */
+import { latin1 } from './wire.js';
 
 export const CHARSET_ASCII = 0x0000;
 export const CHARSET_UCS2 = 0x0002;
 export const CHARSET_LATIN1 = 0x0003;
-
-import { latin1 } from './wire.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const utf16 = new TextDecoder('utf-16be', { fatal: true, ignoreBOM: true });
