@@ -1,0 +1,93 @@
+/**
+ * The parts of an SDP body (RFC 4566) that matter here: the media a session offers (audio/video make a call; RFC 4975
+ * `m=message <port> TCP/MSRP *` makes an MSRP chat or file session) and, for MSRP media, the `a=path:` URIs (RFC 4975
+ * §8.1, §9), the connection address (`c=`), `a=accept-types`, and the RFC 5547 file-transfer attributes
+ * (`a=file-selector:name:"…" type:… size:… hash:…`, `a=sendonly`/`recvonly`). MSRP URIs: RFC 4975 §6
+ * (`msrp://host:port/session-id;tcp`, `msrps://` over TLS). Pure; results are fresh strings.
+ */
+
+export interface FileSelector {
+  name: string | null;
+  type: string | null;
+  size: number | null;
+}
+
+export interface MsrpMedia {
+  /** The `a=path:` URIs, in order (the last one is the endpoint's own). */
+  paths: string[];
+  /** The connection address for this media (media-level `c=`, else session-level), or null. */
+  address: string | null;
+  tls: boolean;
+  file: FileSelector | null;
+}
+
+export interface SdpInfo {
+  /** Media types of the m= lines (audio, video, message, application…). */
+  media: string[];
+  msrp: MsrpMedia[];
+}
+
+function fileSelector(v: string): FileSelector {
+  const name = /name:"((?:[^"\\]|\\.)*)"/.exec(v)?.[1] ?? /name:(\S+)/.exec(v)?.[1] ?? null;
+  const type = /type:([^\s;]+)/.exec(v)?.[1] ?? null;
+  const size = /size:([0-9]{1,15})/.exec(v)?.[1];
+  return { name, type: type?.toLowerCase() ?? null, size: size === undefined ? null : Number(size) };
+}
+
+export function parseSdp(text: string): SdpInfo {
+  const media: string[] = [];
+  const msrp: MsrpMedia[] = [];
+  let sessionAddr: string | null = null;
+  let cur: MsrpMedia | null = null;
+  let inMedia = false;
+  for (const raw of text.split('\n')) {
+    const line = raw.replace(/\r$/, '');
+    if (line.length < 2 || line[1] !== '=') continue;
+    const v = line.slice(2);
+    switch (line[0]) {
+      case 'm': {
+        inMedia = true;
+        const f = v.split(/\s+/);
+        media.push((f[0] ?? '').toLowerCase());
+        const proto = (f[2] ?? '').toUpperCase();
+        if (f[0]?.toLowerCase() === 'message' && proto.endsWith('/MSRP')) {
+          cur = { paths: [], address: sessionAddr, tls: proto.includes('TLS'), file: null };
+          msrp.push(cur);
+        } else cur = null;
+        break;
+      }
+      case 'c': {
+        const addr = /^IN\s+IP[46]\s+([^\s/]+)/i.exec(v)?.[1] ?? null;
+        if (!inMedia) sessionAddr = addr;
+        else if (cur !== null) cur.address = addr;
+        break;
+      }
+      case 'a': {
+        if (cur === null) break;
+        if (v.startsWith('path:')) cur.paths = v.slice(5).trim().split(/\s+/).filter((p) => p.length > 0);
+        else if (v.startsWith('file-selector:')) cur.file = fileSelector(v.slice(14));
+        break;
+      }
+    }
+  }
+  return { media, msrp };
+}
+
+export interface MsrpUri {
+  scheme: 'msrp' | 'msrps';
+  host: string;
+  port: number;
+  sessionId: string;
+  transport: string;
+}
+
+/** Parse `msrp://[user@]host[:port]/session-id;transport`; null when it is not one. */
+export function parseMsrpUri(s: string): MsrpUri | null {
+  const m = /^(msrps?):\/\/(?:[^@/]*@)?(\[[0-9a-fA-F:.]+\]|[^:/;]+)(?::([0-9]{1,5}))?\/([^;/\s]+);([A-Za-z0-9-]+)/i.exec(s.trim());
+  if (m === null) return null;
+  const scheme = m[1]!.toLowerCase() as 'msrp' | 'msrps';
+  const port = m[3] === undefined ? 2855 : Number(m[3]); // RFC 4975 §6: the default port is 2855
+  if (port < 1 || port > 65535) return null;
+  const host = m[2]!.startsWith('[') ? m[2]!.slice(1, -1).toLowerCase() : m[2]!.toLowerCase();
+  return { scheme, host, port, sessionId: m[4]!, transport: m[5]!.toLowerCase() };
+}
