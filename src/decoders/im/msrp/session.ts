@@ -39,6 +39,8 @@ class MsrpSession implements ImSession {
   private readonly tx: [Map<string, string>, Map<string, string>] = [new Map(), new Map()];
   private readonly context: MsrpContext | null;
   private readonly ended: [boolean, boolean] = [false, false];
+  /** Resynchronising inside a line longer than MAX_LINE. */
+  private readonly midLine: [boolean, boolean] = [false, false];
   private frames = 0;
   private invalidCount = 0;
   private dead = false;
@@ -76,8 +78,17 @@ class MsrpSession implements ImSession {
       }
       if (mode === 'resync') {
         const i = data.subarray(at, e).indexOf(0x0a);
-        if (i < 0) return e - at > MAX_LINE ? e - off : at - off;
+        if (i < 0) {
+          if (e - at <= MAX_LINE && !this.midLine[dir]) return at - off;
+          this.midLine[dir] = true; // too long for a start line: the rest of it is skipped as it comes
+          return e - off;
+        }
         const lf = at + i;
+        if (this.midLine[dir]) {
+          this.midLine[dir] = false;
+          at = lf + 1;
+          continue;
+        }
         if (parseStartLine(latin1(data, at, lf > at && data[lf - 1] === 0x0d ? lf - 1 : lf)) !== null) this.mode[dir] = 'head';
         else at = lf + 1;
         continue;
@@ -86,9 +97,13 @@ class MsrpSession implements ImSession {
       if (r.st === 'need') return at - off;
       if (r.st === 'bad') {
         this.invalid(dir, r.detail, ts);
-        const i = data.subarray(at, e).indexOf(0x0a);
-        at = i < 0 ? e : at + i + 1;
+        const i = data.subarray(at, Math.min(e, at + this.limits.maxHeaderBytes)).indexOf(0x0a);
         this.mode[dir] = 'resync';
+        if (i < 0) {
+          // No line end within the limit: skip that much, then the rest of the line as it comes.
+          at = Math.min(e, at + this.limits.maxHeaderBytes);
+          this.midLine[dir] = true;
+        } else at += i + 1;
         continue;
       }
       this.frames++;
@@ -249,6 +264,7 @@ class MsrpSession implements ImSession {
     this.cur[dir]?.msg?.markGap();
     this.cur[dir] = null;
     this.mode[dir] = 'resync';
+    this.midLine[dir] = false;
   }
 
   onEnd(dir: Dir, ts: Time): void {

@@ -51,6 +51,8 @@ class SipSession implements ImSession {
   /** TCP: bytes skipped while resynchronising, and the first of them as hex for the anomaly. */
   private readonly junk: [number, number] = [0, 0];
   private readonly junkHex: [string, string] = ['', ''];
+  /** TCP: the bytes being skipped are the rest of a line longer than MAX_LINE. */
+  private readonly midLine: [boolean, boolean] = [false, false];
   private readonly seen: [boolean, boolean] = [false, false];
   private readonly dead: [boolean, boolean] = [false, false];
   private invalidCount = 0;
@@ -188,9 +190,17 @@ class SipSession implements ImSession {
       // Resynchronising: whole lines are skipped until one holds a start line (after NUL, space or tab junk).
       const lf = findLf(data, at, e);
       if (lf < 0) {
-        if (e - at <= MAX_LINE) return at; // an unfinished line: wait for its end
+        if (e - at <= MAX_LINE && !this.midLine[dir]) return at; // an unfinished line: wait for its end
+        // Too long for a start line: skipped as it comes, the rest of it too (never tested as a line of its own).
         this.addJunk(dir, data, at, e);
+        this.midLine[dir] = true;
         return e;
+      }
+      if (this.midLine[dir]) {
+        this.midLine[dir] = false;
+        this.addJunk(dir, data, at, lf + 1);
+        at = lf + 1;
+        continue;
       }
       const line = lineText(data, at, lf);
       const j = line.search(/[^\0 \t]/);
@@ -245,6 +255,7 @@ class SipSession implements ImSession {
     this.skip[dir] = 0;
     // What follows a hole starts inside a message: skipped quietly up to the next start line.
     this.resync[dir] = 'gap';
+    this.midLine[dir] = false;
     this.junk[dir] = 0;
     this.junkHex[dir] = '';
   }
