@@ -133,7 +133,7 @@ export const TABLES: TableDef[] = [
       col('server', 'VARCHAR', true, 'Server or domain the account is on (IRC server name, XMPP domain), when the protocol shows it.'),
       col('login', 'VARCHAR', true, 'Login name when distinct from the account (IRC USER name, SASL authentication id).'),
       col('auth', 'VARCHAR', true, 'How the account authenticated when seen: password (sent in clear; the secret itself is never stored), sasl_plain, sasl_scram, sasl_external, none.'),
-      col('side', 'VARCHAR', true, 'client: the account used from the flow\'s client; server: the far side (an s2s peer, a DCC offerer).'),
+      col('side', 'VARCHAR', true, 'client: the account used from the flow\'s client; server: the far side (an s2s peer, another participant of a conversation, a DCC offerer).'),
     ],
   },
   {
@@ -146,7 +146,7 @@ export const TABLES: TableDef[] = [
       col('recipient', 'VARCHAR', true, 'Account, channel or group the message went to; null when not visible.'),
       col('body', 'VARCHAR', true, 'Message text, decoded from the protocol\'s charset; bytes not valid in it are decoded by the protocol\'s fallback (IRC: ISO-8859-1) or become U+FFFD, and the original bytes are kept in body_raw.'),
       col('body_format', 'VARCHAR', true, 'Format of the body as sent: text, html, rtf, xhtml, markdown.'),
-      col('body_raw', 'BLOB', true, 'The body\'s bytes as on the wire when they were not valid text in the expected charset; null otherwise.'),
+      col('body_raw', 'BLOB', true, 'The body\'s bytes as on the wire when they were not valid text in the expected charset, or when body holds the text of an HTML message (body_format html); null otherwise.'),
       col('direction', 'VARCHAR', true, 'c2s (sent by the flow\'s client) or s2c (delivered to it).'),
       col('kind', 'VARCHAR', true, 'Message type as the protocol names it: privmsg, notice, action, dcc_chat (IRC); chat, groupchat, headline, normal (XMPP).'),
       col('subject', 'VARCHAR', true, 'Subject, when the protocol carries one (XMPP).'),

@@ -19,6 +19,10 @@ import { canonicalRows, imPipeline } from '../helpers/im-pipeline.js';
 const ALLOWED: Record<string, string[]> = {
   irc: ['irc', 'irc-dcc'],
   xmpp: ['xmpp', 'xmpp-s5b'],
+  oscar: ['oscar', 'oscar-oft'],
+  msnp: ['msnp', 'msnp-ftp'],
+  'built/ymsg': ['ymsg'],
+  'built/gadugadu': ['gadugadu'],
 };
 
 /** Protocols found outside their folder on purpose, and why (checked by hand against the bytes). */
@@ -34,7 +38,11 @@ const NOT_IM: Record<string, string> = {
   'irc/irc-353.pcap': 'a single 5-byte line "353 " from the client: Zeek analyses it only because it forces IRC on port 6666; imtap decides by payload',
 };
 
-const folderOf = (file: string) => path.relative(PCAPS, file).split(path.sep)[0]!;
+/** The capture's folder: `irc`, `sip`…, or `built/<proto>` for the hand-built captures. */
+const folderOf = (file: string) => {
+  const parts = path.relative(PCAPS, file).split(path.sep);
+  return parts[0] === 'built' ? `built/${parts[1]}` : parts[0]!;
+};
 const relName = (file: string) => path.relative(PCAPS, file);
 
 t.test('each capture is recognised as its own protocols only; negatives as nothing', async (t) => {

@@ -5,9 +5,13 @@
 import { Registry } from './registry.js';
 import { irc, ircDcc } from './irc/index.js';
 import { xmpp, xmppS5b } from './xmpp/index.js';
+import { oscar, oscarOft } from './oscar/index.js';
+import { msnp, msnpFtp } from './msnp/index.js';
+import { ymsg } from './ymsg/index.js';
+import { gadugadu } from './gadugadu/index.js';
 import type { ImProtocol } from './types.js';
 
-export const PROTOCOLS: readonly ImProtocol[] = [irc, ircDcc, xmpp, xmppS5b];
+export const PROTOCOLS: readonly ImProtocol[] = [irc, ircDcc, xmpp, xmppS5b, oscar, oscarOft, msnp, msnpFtp, ymsg, gadugadu];
 
 let registry: Registry | null = null;
 

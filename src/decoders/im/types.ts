@@ -71,7 +71,7 @@ export interface AccountRow {
   login?: string | null;
   /** How the account authenticated, when seen: `password` (sent in clear; the secret is never stored), `sasl_plain`, `sasl_scram`, `sasl_external`, `none`… */
   auth?: string | null;
-  /** Which side of the flow the account belongs to: 0 the client, 1 the server's side (s2s peer). Default 0. */
+  /** Which side of the flow the account belongs to: 0 the client, 1 the far side (an s2s peer, a switchboard participant, a DCC offerer). Default 0. */
   side?: Dir;
 }
 
