@@ -1,12 +1,21 @@
-// Storage write throughput: rows/s of 1,000,000 synthetic `flows` rows into a DuckDB file through TableWriter
-// (column-wise, Arrow batches copied into data chunks), against DuckDB's appender fed value by value. Not part of
-// `npm test` (it takes about 20 s and the numbers depend on the machine). Goal: ≥ 500k rows/s into a file.
+// Storage write throughput: rows/s of 1,000,000 synthetic `flows` rows into a DuckDB file through TableWriter (rows
+// built column-wise in DuckDB's vector layout and copied into data chunks on this thread), through a WorkerStore's
+// writer (the same rows built here, DuckDB's appender in a worker thread), against DuckDB's appender fed value by
+// value and DuckDB's own INSERT … SELECT of the same rows. Not part of `npm test` (it takes about a minute and the
+// numbers depend on the machine). Goal (issue 4): ≥ 500k rows/s into a file.
 //
-// Measured on the 2-core dev machine (node 20, DuckDB 1.5.6), 1M rows into a file: flows (29 columns, 12 of them
-// text) 187k rows/s through TableWriter.append, 65k value by value; DuckDB's own single-threaded INSERT … SELECT
-// of the same rows 366k (the bound for one appender); anomalies (6 columns) 1.14M rows/s. In memory: flows 270–320k.
-// The goal holds for narrow tables, not for flows: there DuckDB's compression of the row groups is about half the
-// time, and the rest is JS building the batches (the two could overlap with the appender in a worker thread).
+// 2026-11-23, 2-core dev machine shared with other builds (load average 5-13 during the runs, so every wall time is
+// 1.5-3× what an idle machine gives; compare within a run), node 20, DuckDB 1.5.6, medians of 5 runs of the whole
+// bench: flows (30 columns, 11 of them text) 77k rows/s through TableWriter.append, 136k through the WorkerStore,
+// DuckDB's own single-threaded INSERT … SELECT 225k (2 threads: 160k, no faster on this machine); anomalies
+// (6 columns) 624k / 552k; value by value 31k. Alternating runs against the previous writer (Arrow batches copied
+// into chunks) gave TableWriter.append 93k → 177k rows/s (medians of 7), CPU per row down by a quarter.
+// Where the time goes now (perf, --cpu-prof): the JS side (row objects → column buffers) is about 1 µs per flows row;
+// DuckDB's appender about 2.5-3, more than half of it in VARCHAR handling (string statistics and distinct-count
+// sketches, dictionary and FSST analysis and compression). With the worker, the wall time is DuckDB's alone, so
+// flows stay below 500k rows/s whatever the JS does: the bound is DuckDB's single-threaded append of 11 text
+// columns. Declaring the seven low-cardinality text columns as ENUM halves DuckDB's CPU for the same rows (INSERT …
+// SELECT, 500k rows, 1 thread: median 1.85 → 0.99 CPU s over 5 runs).
 //
 //   npm run build && node bench/writer.mjs [rows] [--memory] [--only=NAME-PART]
 //
@@ -22,6 +31,7 @@ const dist = (p) => import(path.join(root, 'dist/src/store', p));
 const { openStore } = await dist('db.js');
 const { TableWriter } = await dist('writer.js');
 const { tableDef } = await dist('schema.js');
+const { openWorkerStore } = await dist('worker-store.js');
 
 const args = process.argv.slice(2);
 const ROWS = Number(args.find((a) => /^\d+$/.test(a)) ?? 1_000_000);
@@ -73,14 +83,20 @@ async function fresh(name) {
 
 const only = args.find((a) => a.startsWith('--only='))?.slice(7);
 
-async function timed(name, rows, fn) {
+/** Times `fn` on a fresh store, from after the open to after the close (the checkpoint); CPU time of all threads too. */
+async function timed(name, rows, fn, { worker = false } = {}) {
   if (only !== undefined && !name.includes(only)) return 0;
-  const store = await fresh(name);
+  const file = inMemory ? ':memory:' : path.join(dir, `${name}.duckdb`);
+  const store = worker ? await openWorkerStore(file) : await fresh(name);
+  const cpu = process.cpuUsage();
   const t = process.hrtime.bigint();
   await fn(store);
-  store.close();
+  if (worker) await store.close();
+  else store.close();
   const s = Number(process.hrtime.bigint() - t) / 1e9;
-  console.log(`${name.padEnd(34)} ${String(rows).padStart(9)} rows  ${s.toFixed(2).padStart(6)} s  ${Math.round(rows / s).toLocaleString('en').padStart(11)} rows/s`);
+  const c = process.cpuUsage(cpu);
+  const cs = (c.user + c.system) / 1e6;
+  console.log(`${name.padEnd(40)} ${String(rows).padStart(9)} rows  ${s.toFixed(2).padStart(6)} s  ${Math.round(rows / s).toLocaleString('en').padStart(11)} rows/s  cpu ${cs.toFixed(2).padStart(5)} s`);
   return rows / s;
 }
 
@@ -102,16 +118,26 @@ await timed('TableWriter.appendRow (arrays)', ROWS, async (store) => {
   await w.close();
 });
 
+// The same rows, built on this thread and written by DuckDB in the store's worker thread (worker-store.ts): the two
+// halves of the work overlap on two cores.
+await timed('WorkerStore writer.append (objects)', ROWS, async (store) => {
+  const w = await store.writer(flows);
+  for (let i = 0; i < ROWS; i++) w.append(flowRow(i));
+  await w.close();
+}, { worker: true });
+
 // DuckDB alone, for scale: the same rows copied by SQL from the file the first case wrote, on one thread (the
 // appender is single-threaded too) — the bound for any writer, since it includes no JS at all.
 if (!inMemory && (only === undefined || 'DuckDB INSERT SELECT'.includes(only))) {
   const src = path.join(dir, 'TableWriter.append (objects).duckdb');
   if (fs.existsSync(src)) {
-    await timed('DuckDB INSERT SELECT, 1 thread', ROWS, async (store) => {
-      await store.connection.run(`ATTACH '${src.replaceAll("'", "''")}' AS src (READ_ONLY)`);
-      await store.connection.run('SET threads = 1');
-      await store.connection.run('INSERT INTO flows SELECT * FROM src.flows');
-    });
+    for (const threads of [1, 2]) {
+      await timed(`DuckDB INSERT SELECT, ${threads} thread${threads > 1 ? 's' : ''}`, ROWS, async (store) => {
+        await store.connection.run(`ATTACH '${src.replaceAll("'", "''")}' AS src (READ_ONLY)`);
+        await store.connection.run(`SET threads = ${threads}`);
+        await store.connection.run('INSERT INTO flows SELECT * FROM src.flows');
+      });
+    }
   }
 }
 
@@ -124,6 +150,14 @@ await timed('TableWriter.append, anomalies', ROWS, async (store) => {
   }
   await w.close();
 });
+
+await timed('WorkerStore writer.append, anomalies', ROWS, async (store) => {
+  const w = await store.writer(anomalies);
+  for (let i = 0; i < ROWS; i++) {
+    w.append({ ts: [T0 + (i >> 4), i * 13], capture_id: 1, flow_id: i >> 2, code: i % 3 ? 'tcp_gap' : 'irc_line_size_exceeded', detail: null, file_offset: i * 1514 });
+  }
+  await w.close();
+}, { worker: true });
 
 // Value by value through DuckDB's appender: what the writer replaces. Timestamps need a BigInt and an object each.
 const { DuckDBTimestampNanosecondsValue } = await import('@duckdb/node-api');
@@ -153,7 +187,15 @@ const check = await fresh('check');
 const w = await TableWriter.open(check.connection, flows);
 for (let i = 0; i < 5000; i++) w.append(flowRow(i));
 await w.close();
-const got = (await check.connection.runAndReadAll('SELECT count(*), sum(flow_id), count(vlan) FROM flows')).getRows()[0];
+const CHECK_SQL = 'SELECT count(*) AS n, sum(flow_id) AS s, count(vlan) AS v, sum(length(server_name)) AS sn FROM flows';
+const got = Object.values((await check.connection.runAndReadAll(CHECK_SQL)).getRowObjectsJS()[0]);
 check.close();
-console.log(`check: ${got.join(', ')} (expected 5000, 12497500, ${Array.from({ length: 5000 }, (_, i) => i % 11 === 0).filter(Boolean).length})`);
+const checkW = await openWorkerStore(path.join(dir, 'check-worker.duckdb'));
+const ww = await checkW.writer(flows);
+for (let i = 0; i < 5000; i++) ww.append(flowRow(i));
+await ww.close();
+const gotW = Object.values((await checkW.query(CHECK_SQL))[0]);
+await checkW.close();
+const vlans = Array.from({ length: 5000 }, (_, i) => i % 11 === 0).filter(Boolean).length;
+console.log(`check: ${got.join(', ')}; worker ${gotW.join(', ')} (expected 5000, 12497500, ${vlans}, ${4000 * 15})`);
 fs.rmSync(dir, { recursive: true, force: true });

@@ -307,8 +307,12 @@ t.test('a worker store writes exactly the rows TableWriter writes', async (t) =>
   t.equal(s.version, SCHEMA_VERSION);
   t.equal(s.created, true);
   for (const sql of createStatements([ALL])) await s.run(sql);
+  const threads = async () => Number((await s.query(`SELECT current_setting('threads') AS n`))[0]!.n);
+  const cores = os.availableParallelism();
+  t.equal(await threads(), cores, 'every core for DuckDB while no writer is open');
   await s.run('BEGIN TRANSACTION');
   const w = await s.writer(ALL, { batchRows: 3000 });
+  t.equal(await threads(), Math.max(1, cores - 1), 'one core left to the thread building rows');
   for (let i = 0; i < N; i++) {
     if (i % 2) w.append(allRow(i));
     else w.appendRow(ALL.columns.map((c) => allRow(i)[c.name] ?? null));
@@ -317,6 +321,7 @@ t.test('a worker store writes exactly the rows TableWriter writes', async (t) =>
   await w.close();
   t.equal(w.rowsWritten, N);
   t.equal(w.batchesWritten, 3);
+  t.equal(await threads(), cores);
   await s.run('COMMIT');
   t.same(await s.query('SELECT count(*) AS n FROM all_types WHERE id >= ?', [N - 10]), [{ n: 10n }], 'parameters are bound');
   t.same(await s.query(READ_ALL), want);
