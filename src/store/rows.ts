@@ -69,7 +69,6 @@ return {
     }
     throw new Error(`${table.name}: row has keys that are not columns`);
   };
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from the schema declaration only
   return new Function('cols', 'unknown', body)(cols, unknown) as { fillRow: Fill<Row>; fillValues: Fill<readonly CellValue[]> };
 }
 
