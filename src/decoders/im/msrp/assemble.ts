@@ -25,10 +25,16 @@ export interface MsgMeta {
   size: number | null;
 }
 
+interface Run {
+  start: number;
+  len: number;
+  parts: Uint8Array[];
+}
+
 export class PendingMessage {
   chunks = 0;
-  /** Text: pieces with their 0-based offsets. */
-  private readonly pieces: [number, Uint8Array][] = [];
+  /** Text: runs of bytes by 0-based offset, sorted, never overlapping (the first bytes seen for an offset win). */
+  private readonly runs: Run[] = [];
   private kept = 0;
   truncated = false;
   /** File: bytes accounted for (written or lost in gaps), i.e. the next expected 0-based offset. */
@@ -57,10 +63,7 @@ export class PendingMessage {
         this.truncated = true;
         this.ctx.anomaly(ts, 'msrp_message_too_large', `MSRP message ${this.meta.messageId} exceeds ${this.limits.maxMessageBytes} bytes: cut`);
       }
-      if (n > 0) {
-        this.pieces.push([at, data.slice(s, s + n)]);
-        this.kept += n;
-      }
+      if (n > 0) this.kept += this.insert(at, data, s, s + n);
       return;
     }
     const sink = this.open(ts);
@@ -88,18 +91,50 @@ export class PendingMessage {
     return this.sink;
   }
 
-  /** The text, in offset order (overlaps taken once). */
-  textBytes(): Uint8Array {
-    const sorted = [...this.pieces].sort((a, b) => a[0] - b[0]);
-    const parts: Uint8Array[] = [];
-    let pos = 0;
-    for (const [at, b] of sorted) {
-      if (at + b.length <= pos) continue;
-      const cut = at < pos ? b.subarray(pos - at) : b;
-      parts.push(cut);
-      pos = Math.max(pos, at) + cut.length;
+  /**
+   * Keep `data[s, e)` at offset `at`, except bytes whose offsets are held already: the result does not depend on how
+   * the bytes were cut into pieces. Returns the bytes kept.
+   */
+  private insert(at: number, data: Uint8Array, s: number, e: number): number {
+    const runs = this.runs;
+    // First run that ends after `at` (runs are sorted and disjoint, so their ends are sorted too).
+    let lo = 0;
+    let hi = runs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (runs[mid]!.start + runs[mid]!.len <= at) lo = mid + 1;
+      else hi = mid;
     }
-    return Buffer.concat(parts);
+    let kept = 0;
+    let pos = at;
+    const end = at + (e - s);
+    let i = lo;
+    while (pos < end) {
+      const next = runs[i];
+      const stop = next === undefined ? end : Math.min(end, next.start);
+      if (stop > pos) {
+        const bytes = data.slice(s + (pos - at), s + (stop - at));
+        const prev = i > 0 ? runs[i - 1]! : undefined;
+        if (prev !== undefined && prev.start + prev.len === pos) {
+          prev.parts.push(bytes);
+          prev.len += bytes.length;
+        } else {
+          runs.splice(i, 0, { start: pos, len: bytes.length, parts: [bytes] });
+          i++;
+        }
+        kept += bytes.length;
+        pos = stop;
+      }
+      if (next === undefined) break;
+      pos = Math.max(pos, next.start + next.len);
+      i++;
+    }
+    return kept;
+  }
+
+  /** The text, in offset order. */
+  textBytes(): Uint8Array {
+    return Buffer.concat(this.runs.flatMap((r) => r.parts));
   }
 
   /** Bytes of the message were lost in a hole of the connection (how many is known from the next chunk's offset). */
