@@ -36,7 +36,7 @@ export const SIP_ANOMALIES: Readonly<Record<string, string>> = Object.freeze({
   sip_invalid_message: 'A message whose start line or headers are not SIP (TCP: skipped up to the next start line; UDP: the datagram is skipped).',
   sip_bad_content_length: 'A Content-Length that is not a decimal number (Zeek: invalid_SIP_request_body_len / _response_body_len): UDP takes the rest of the datagram, TCP takes no body.',
   sip_content_length_missing: 'A message over TCP without Content-Length (RFC 3261 §18.3 requires it): taken as 0.',
-  sip_body_truncated: 'A datagram shorter than its Content-Length, or a stream that ended inside a body.',
+  sip_body_truncated: 'A datagram shorter than its Content-Length: the body is the rest of the datagram.',
   sip_header_too_large: 'A start line and headers longer than maxHeaderBytes: the rest of that direction is skipped.',
   sip_body_too_large: 'A body longer than maxBodyBytes: the row has the first maxBodyBytes bytes, the rest is skipped.',
   sip_path_too_long: 'More Via entries than maxViaEntries in one message (Zeek: sip_max_request/response_path_length_exceeded).',
