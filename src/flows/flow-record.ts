@@ -2,8 +2,8 @@
  * A finished flow as a plain record: what `imtap inspect --flows` prints and what storage will write. Built once per
  * flow when it ends (not on the per-packet path).
  */
-import { addressText, C_BYTES, C_FLAGS, C_PACKETS, C_PAYLOAD, clientText, flowEnd, flowStart, FlowState, serverText, type Flow } from './flow.js';
-import { isoTime, secondsBetween, writeAscii, writeIsoTime } from '../util/time.js';
+import { addressText, C_BYTES, C_FIRST_SEC, C_FLAGS, C_LAST_SEC, C_PACKETS, C_PAYLOAD, clientText, flowEnd, flowStart, FlowState, serverText, type Flow } from './flow.js';
+import { DIGIT_PAIRS, isoTime, secondsBetween, writeAscii, writeIsoTime } from '../util/time.js';
 
 export interface FlowRecord {
   id: number;
@@ -117,72 +117,169 @@ export interface JsonBytes {
   reserve(n: number): void;
 }
 
-const ascii = (s: string) => Uint8Array.from(s, (ch) => ch.charCodeAt(0));
-const K_ID = ascii('{"id":');
-const K_TCP_CLIENT = ascii(',"transport":"tcp","client":"');
-const K_UDP_CLIENT = ascii(',"transport":"udp","client":"');
-const K_CLIENT_PORT = ascii('","clientPort":');
-const K_SERVER = ascii(',"server":"');
-const K_SERVER_PORT = ascii('","serverPort":');
-const K_ORIENTATION = ascii(',"orientation":"');
-const K_VLAN = ascii('","vlan":[');
-const K_TUNNEL = ascii('],"tunnelDepth":');
-const K_START = ascii(',"start":"');
-const K_END = ascii('","end":"');
-const K_DURATION = ascii('","durationSeconds":');
-const K_STATE = ascii(',"state":"');
-const K_END_REASON = ascii('","endReason":"');
-const K_PACKETS = ascii('","packets":[');
-const K_BYTES = ascii('],"bytes":[');
-const K_PAYLOAD = ascii('],"payloadBytes":[');
-const K_FLAGS = ascii('],"tcpFlags":[');
-const K_RETRANS = ascii('],"retransmissions":[');
-const K_OOO = ascii('],"outOfOrder":[');
-const K_GAPS = ascii('],"gaps":[');
-const K_GAP_BYTES = ascii('],"gapBytes":[');
-const K_ANOMALIES = ascii('],"anomalies":');
-const K_EXPECTED = ascii(',"expected":');
+/**
+ * A constant piece of ASCII text as float64 words of its 8-byte pieces, written with a store per 8 bytes (a byte
+ * loop took most of a record's time). The last word is padded with '0's that what follows overwrites. ASCII bytes
+ * never make a NaN, so the words copy exactly.
+ */
+interface Chunk {
+  words: Float64Array;
+  length: number;
+}
 
-function put(buf: Uint8Array, pos: number, k: Uint8Array): number {
-  for (let i = 0; i < k.length; i++) buf[pos++] = k[i]!;
-  return pos;
+function chunk(text: string): Chunk {
+  const bytes = new Uint8Array((text.length + 7) & ~7).fill(48);
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (ch > 127) throw new Error(`chunk: not ASCII: ${text}`);
+    bytes[i] = ch;
+  }
+  const view = new DataView(bytes.buffer);
+  const words = new Float64Array(bytes.length / 8);
+  for (let i = 0; i < words.length; i++) words[i] = view.getFloat64(i * 8, true);
+  return { words, length: text.length };
+}
+
+function put(view: DataView, pos: number, k: Chunk): number {
+  const w = k.words;
+  for (let i = 0; i < w.length; i++) view.setFloat64(pos + i * 8, w[i]!, true);
+  return pos + k.length;
+}
+
+const K_ID_FIRST = chunk('\n{"id":');
+const K_ID_NEXT = chunk(',\n{"id":');
+const K_TCP_CLIENT = chunk(',"transport":"tcp","client":"');
+const K_UDP_CLIENT = chunk(',"transport":"udp","client":"');
+const K_CLIENT_PORT = chunk('","clientPort":');
+const K_SERVER = chunk(',"server":"');
+const K_SERVER_PORT = chunk('","serverPort":');
+const ORIENTATIONS = ['syn', 'synack', 'port', 'first_packet', 'expected'];
+/** `,"orientation":"syn","vlan":[` for each orientation. */
+const K_ORIENTATION_VLAN = ORIENTATIONS.map((o) => chunk(`,"orientation":"${o}","vlan":[`));
+const K_ORIENTATION = chunk(',"orientation":"');
+const K_VLAN = chunk('","vlan":[');
+const K_TUNNEL = chunk('],"tunnelDepth":');
+const K_START = chunk(',"start":"');
+const K_END = chunk('","end":"');
+const K_DURATION = chunk('","durationSeconds":');
+const STATES: FlowRecord['state'][] = ['new', 'established', 'closed', 'udp'];
+const END_REASONS = ['closed', 'timeout', 'evicted', 'reused', 'end_of_input', 'live'];
+/** `,"state":"udp","endReason":"timeout","packets":[` for each state (index of STATES) and end reason (of END_REASONS). */
+const K_STATE_END = STATES.flatMap((st) => END_REASONS.map((r) => chunk(`,"state":"${st}","endReason":"${r}","packets":[`)));
+const K_STATE = chunk(',"state":"');
+const K_END_REASON = chunk('","endReason":"');
+const K_PACKETS = chunk('","packets":[');
+const K_BYTES = chunk('],"bytes":[');
+const K_PAYLOAD = chunk('],"payloadBytes":[');
+const K_FLAGS_TCP = chunk('],"tcpFlags":[');
+const K_FLAGS_UDP = chunk('],"tcpFlags":[],"retransmissions":[');
+/** `"SYN,ACK",` (client side) and `"SYN,ACK"],"retransmissions":[` (server side) per flag combination, made when first used. */
+const K_FLAGS_C: (Chunk | undefined)[] = [];
+const K_FLAGS_S: (Chunk | undefined)[] = [];
+/** The counters written as pairs (index into Flow.c) and what comes before each but the first. */
+const COUNTERS = [C_PACKETS, C_BYTES, C_PAYLOAD];
+const K_COUNTERS = [K_PACKETS, K_BYTES, K_PAYLOAD];
+/** Before each stream counter pair but the first (retransmissions, outOfOrder, gaps, gapBytes). */
+const K_STREAM = [K_FLAGS_UDP, chunk('],"outOfOrder":['), chunk('],"gaps":['), chunk('],"gapBytes":[')];
+/** The stream counters of a flow, [client, server] for each of the four (no array per flow). */
+const streamValues = new Float64Array(8);
+const K_ANOMALIES = chunk('],"anomalies":');
+const K_NONE = chunk('],"anomalies":{},"expected":null}');
+const K_EXPECTED = chunk(',"expected":');
+/** "255." for each octet: 4 bytes, the dot after the digits (overwritten after the last octet), and its length. */
+const OCTET = Uint32Array.from({ length: 256 }, (_, n) => {
+  const t = `${n}.`;
+  let v = 0;
+  for (let i = t.length - 1; i >= 0; i--) v = (v << 8) | t.charCodeAt(i);
+  return v >>> 0;
+});
+const OCTET_LEN = Uint8Array.from({ length: 256 }, (_, n) => (n < 10 ? 1 : n < 100 ? 2 : 3));
+
+function stateIndex(f: Flow): number {
+  return f.proto === 17 ? 3 : f.state === FlowState.Closed ? 2 : f.state === FlowState.Established ? 1 : 0;
+}
+
+function endReasonIndex(r: string | null): number {
+  switch (r) {
+    case 'closed':
+      return 0;
+    case 'timeout':
+      return 1;
+    case 'evicted':
+      return 2;
+    case 'reused':
+      return 3;
+    case 'end_of_input':
+      return 4;
+    case null:
+      return 5;
+    default:
+      return -1;
+  }
+}
+
+function orientationIndex(o: string): number {
+  switch (o) {
+    case 'syn':
+      return 0;
+    case 'synack':
+      return 1;
+    case 'port':
+      return 2;
+    case 'first_packet':
+      return 3;
+    case 'expected':
+      return 4;
+    default:
+      return -1;
+  }
 }
 
 /** String(n) for the counters and ids (integers below 2^32 as digits; anything else through String). */
-function putNum(buf: Uint8Array, pos: number, n: number): number {
+function putNum(buf: Uint8Array, view: DataView, pos: number, n: number): number {
   if (n >>> 0 !== n) return writeAscii(buf, pos, String(n));
   if (n < 10) {
     buf[pos] = 48 + n;
     return pos + 1;
   }
-  let len = 2;
-  for (let t = 100; t <= n && len < 10; t *= 10) len++;
+  if (n < 100) {
+    view.setUint16(pos, DIGIT_PAIRS[n]!, true);
+    return pos + 2;
+  }
+  const len = n < 1e3 ? 3 : n < 1e4 ? 4 : n < 1e5 ? 5 : n < 1e6 ? 6 : n < 1e7 ? 7 : n < 1e8 ? 8 : n < 1e9 ? 9 : 10;
   let e = pos + len;
-  while (n >= 10) {
-    const q = Math.floor(n / 10);
-    buf[--e] = 48 + n - q * 10;
+  while (n >= 100) {
+    const q = Math.floor(n / 100);
+    e -= 2;
+    view.setUint16(e, DIGIT_PAIRS[n - q * 100]!, true);
     n = q;
   }
-  buf[--e] = 48 + n;
+  if (n >= 10) view.setUint16(e - 2, DIGIT_PAIRS[n]!, true);
+  else buf[e - 1] = 48 + n;
   return pos + len;
 }
 
-function putAddress(buf: Uint8Array, pos: number, version: number, w0: number, w1: number, w2: number, w3: number): number {
-  if (version !== 4) return writeAscii(buf, pos, addressText(version, w0, w1, w2, w3));
-  pos = putNum(buf, pos, w0 >>> 24);
-  buf[pos++] = 46;
-  pos = putNum(buf, pos, (w0 >>> 16) & 255);
-  buf[pos++] = 46;
-  pos = putNum(buf, pos, (w0 >>> 8) & 255);
-  buf[pos++] = 46;
-  return putNum(buf, pos, w0 & 255);
+/** `[a,b` (the caller closes it). */
+function putPair(buf: Uint8Array, view: DataView, pos: number, a: number, b: number): number {
+  pos = putNum(buf, view, pos, a);
+  buf[pos++] = 44;
+  return putNum(buf, view, pos, b);
 }
 
-/** `[a,b` (the caller closes it). */
-function putPair(buf: Uint8Array, pos: number, a: number, b: number): number {
-  pos = putNum(buf, pos, a);
-  buf[pos++] = 44;
-  return putNum(buf, pos, b);
+function putAddress(buf: Uint8Array, view: DataView, pos: number, version: number, w0: number, w1: number, w2: number, w3: number): number {
+  if (version !== 4) return writeAscii(buf, pos, addressText(version, w0, w1, w2, w3));
+  let o = w0 >>> 24;
+  view.setUint32(pos, OCTET[o]!, true);
+  pos += OCTET_LEN[o]! + 1;
+  o = (w0 >>> 16) & 255;
+  view.setUint32(pos, OCTET[o]!, true);
+  pos += OCTET_LEN[o]! + 1;
+  o = (w0 >>> 8) & 255;
+  view.setUint32(pos, OCTET[o]!, true);
+  pos += OCTET_LEN[o]! + 1;
+  o = w0 & 255;
+  view.setUint32(pos, OCTET[o]!, true);
+  return pos + OCTET_LEN[o]!;
 }
 
 /** Text that may be long or not ASCII (JSON.stringify of analyzer names and anomaly codes) goes through `write`. */
@@ -198,97 +295,129 @@ function putText(out: JsonBytes, write: (s: string) => void, s: string): void {
 /** Room for a flow's record without its anomalies and expected analyzer (those are reserved for separately). */
 const RECORD_MAX = 2048;
 
+let viewOf: Uint8Array | null = null;
+let view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+
+/** The earliest or latest packet time of a flow (flowStart/flowEnd without an array per call), in edgeSec/edgeNsec. */
+let edgeSec = 0;
+let edgeNsec = 0;
+function edgeTime(c: number[], at: number, earliest: boolean): void {
+  const ns = at + 2;
+  let d = 0;
+  if (c[C_PACKETS + 1] === 0) d = 0;
+  else if (c[C_PACKETS] === 0) d = 1;
+  else {
+    const zeroFirst = c[at]! < c[at + 1]! || (c[at] === c[at + 1] && c[ns]! <= c[ns + 1]!);
+    d = zeroFirst === earliest ? 0 : 1;
+  }
+  edgeSec = c[at + d]!;
+  edgeNsec = c[ns + d]!;
+}
+
 /**
  * `${first ? '' : ','}\n${flowJson(f, digits)}` as bytes, into `out` (text that is not plain ASCII through `write`,
  * which must append to the same output). A listing of tens of thousands of flows spends most of its time making and
  * encoding strings otherwise.
  */
 export function writeFlowJson(f: Flow, digits: number, first: boolean, out: JsonBytes, write: (s: string) => void): void {
-  const [ss, sn] = flowStart(f);
-  const [es, en] = flowEnd(f);
   const c = f.c;
+  edgeTime(c, C_FIRST_SEC, true);
+  const ss = edgeSec;
+  const sn = edgeNsec;
+  edgeTime(c, C_LAST_SEC, false);
+  const es = edgeSec;
+  const en = edgeNsec;
   const st0 = f.streams[0];
   const st1 = f.streams[1];
   const tcp = f.proto === 6;
   out.reserve(RECORD_MAX);
   const buf = out.buf;
-  let p = out.pos;
-  if (!first) buf[p++] = 44;
-  buf[p++] = 10;
-  p = put(buf, p, K_ID);
-  p = putNum(buf, p, f.id);
-  p = put(buf, p, tcp ? K_TCP_CLIENT : K_UDP_CLIENT);
-  p = putAddress(buf, p, f.ipVersion, f.c0, f.c1, f.c2, f.c3);
-  p = put(buf, p, K_CLIENT_PORT);
-  p = putNum(buf, p, f.cport);
-  p = put(buf, p, K_SERVER);
-  p = putAddress(buf, p, f.ipVersion, f.s0, f.s1, f.s2, f.s3);
-  p = put(buf, p, K_SERVER_PORT);
-  p = putNum(buf, p, f.sport);
-  p = put(buf, p, K_ORIENTATION);
-  p = writeAscii(buf, p, f.orientation);
-  p = put(buf, p, K_VLAN);
+  if (buf !== viewOf) {
+    viewOf = buf;
+    view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+  const v = view;
+  let p = put(v, out.pos, first ? K_ID_FIRST : K_ID_NEXT);
+  p = putNum(buf, v, p, f.id);
+  p = put(v, p, tcp ? K_TCP_CLIENT : K_UDP_CLIENT);
+  p = putAddress(buf, v, p, f.ipVersion, f.c0, f.c1, f.c2, f.c3);
+  p = put(v, p, K_CLIENT_PORT);
+  p = putNum(buf, v, p, f.cport);
+  p = put(v, p, K_SERVER);
+  p = putAddress(buf, v, p, f.ipVersion, f.s0, f.s1, f.s2, f.s3);
+  p = put(v, p, K_SERVER_PORT);
+  p = putNum(buf, v, p, f.sport);
+  const oi = orientationIndex(f.orientation);
+  if (oi >= 0) p = put(v, p, K_ORIENTATION_VLAN[oi]!);
+  else {
+    p = put(v, p, K_ORIENTATION);
+    p = writeAscii(buf, p, f.orientation);
+    p = put(v, p, K_VLAN);
+  }
   if (f.vlanOuter >= 0) {
-    p = putNum(buf, p, f.vlanOuter);
+    p = putNum(buf, v, p, f.vlanOuter);
     if (f.vlanInner >= 0) {
       buf[p++] = 44;
-      p = putNum(buf, p, f.vlanInner);
+      p = putNum(buf, v, p, f.vlanInner);
     }
   }
-  p = put(buf, p, K_TUNNEL);
-  p = putNum(buf, p, f.tunnelDepth);
-  p = put(buf, p, K_START);
-  p = writeIsoTime(buf, p, ss, sn, digits);
-  p = put(buf, p, K_END);
-  p = writeIsoTime(buf, p, es, en, digits);
-  p = put(buf, p, K_DURATION);
-  p = writeAscii(buf, p, String(secondsBetween(es, en, ss, sn)));
-  p = put(buf, p, K_STATE);
-  p = writeAscii(buf, p, stateOf(f));
-  p = put(buf, p, K_END_REASON);
-  p = writeAscii(buf, p, f.endReason ?? 'live');
-  p = put(buf, p, K_PACKETS);
-  p = putPair(buf, p, c[C_PACKETS]!, c[C_PACKETS + 1]!);
-  p = put(buf, p, K_BYTES);
-  p = putPair(buf, p, c[C_BYTES]!, c[C_BYTES + 1]!);
-  p = put(buf, p, K_PAYLOAD);
-  p = putPair(buf, p, c[C_PAYLOAD]!, c[C_PAYLOAD + 1]!);
-  p = put(buf, p, K_FLAGS);
+  p = put(v, p, K_TUNNEL);
+  p = putNum(buf, v, p, f.tunnelDepth);
+  p = put(v, p, K_START);
+  p = writeIsoTime(buf, v, p, ss, sn, digits);
+  p = put(v, p, K_END);
+  p = writeIsoTime(buf, v, p, es, en, digits);
+  p = put(v, p, K_DURATION);
+  const duration = secondsBetween(es, en, ss, sn);
+  if (duration === 0) buf[p++] = 48; // String(0) and String(-0): one-packet flows
+  else p = writeAscii(buf, p, String(duration));
+  const si = stateIndex(f);
+  const ri = endReasonIndex(f.endReason);
+  if (ri >= 0) p = put(v, p, K_STATE_END[si * END_REASONS.length + ri]!);
+  else {
+    p = put(v, p, K_STATE);
+    p = writeAscii(buf, p, STATES[si]!);
+    p = put(v, p, K_END_REASON);
+    p = writeAscii(buf, p, f.endReason ?? 'live');
+    p = put(v, p, K_PACKETS);
+  }
+  // Pairs in loops rather than one after the other: a smaller function, compiled sooner.
+  for (let i = 0; i < 3; i++) {
+    if (i > 0) p = put(v, p, K_COUNTERS[i]!);
+    p = putPair(buf, v, p, c[COUNTERS[i]!]!, c[COUNTERS[i]! + 1]!);
+  }
   if (tcp) {
-    buf[p++] = 34;
-    p = writeAscii(buf, p, flagText(c[C_FLAGS]!));
-    buf[p++] = 34;
-    buf[p++] = 44;
-    buf[p++] = 34;
-    p = writeAscii(buf, p, flagText(c[C_FLAGS + 1]!));
-    buf[p++] = 34;
+    p = put(v, p, K_FLAGS_TCP);
+    const a = c[C_FLAGS]! & 511;
+    const b = c[C_FLAGS + 1]! & 511;
+    p = put(v, p, K_FLAGS_C[a] ?? (K_FLAGS_C[a] = chunk(`"${flagText(a)}",`)));
+    p = put(v, p, K_FLAGS_S[b] ?? (K_FLAGS_S[b] = chunk(`"${flagText(b)}"],"retransmissions":[`)));
+  } else p = put(v, p, K_FLAGS_UDP);
+  const sv = streamValues;
+  sv[0] = st0?.retransmissions ?? 0;
+  sv[1] = st1?.retransmissions ?? 0;
+  sv[2] = st0?.outOfOrder ?? 0;
+  sv[3] = st1?.outOfOrder ?? 0;
+  sv[4] = st0?.gaps ?? 0;
+  sv[5] = st1?.gaps ?? 0;
+  sv[6] = st0?.gapBytes ?? 0;
+  sv[7] = st1?.gapBytes ?? 0;
+  for (let i = 0; i < 4; i++) {
+    if (i > 0) p = put(v, p, K_STREAM[i]!);
+    p = putPair(buf, v, p, sv[i * 2]!, sv[i * 2 + 1]!);
   }
-  p = put(buf, p, K_RETRANS);
-  p = putPair(buf, p, st0?.retransmissions ?? 0, st1?.retransmissions ?? 0);
-  p = put(buf, p, K_OOO);
-  p = putPair(buf, p, st0?.outOfOrder ?? 0, st1?.outOfOrder ?? 0);
-  p = put(buf, p, K_GAPS);
-  p = putPair(buf, p, st0?.gaps ?? 0, st1?.gaps ?? 0);
-  p = put(buf, p, K_GAP_BYTES);
-  p = putPair(buf, p, st0?.gapBytes ?? 0, st1?.gapBytes ?? 0);
-  p = put(buf, p, K_ANOMALIES);
-  if (f.anomalies) {
-    out.pos = p;
-    putText(out, write, JSON.stringify(Object.fromEntries(f.anomalies)));
-    out.reserve(RECORD_MAX);
-    p = out.pos;
-  } else {
-    buf[p++] = 123;
-    buf[p++] = 125;
+  if (f.anomalies === null && f.expected === null) {
+    out.pos = put(v, p, K_NONE);
+    return;
   }
-  const b2 = out.buf;
-  p = put(b2, p, K_EXPECTED);
-  if (f.expected) {
-    out.pos = p;
-    putText(out, write, JSON.stringify(f.expected.analyzer ?? null));
-    out.reserve(1);
-    p = out.pos;
-  } else p = writeAscii(b2, p, 'null');
-  out.buf[p++] = 125;
+  p = put(v, p, K_ANOMALIES);
   out.pos = p;
+  if (f.anomalies) putText(out, write, JSON.stringify(Object.fromEntries(f.anomalies)));
+  else {
+    out.buf[out.pos++] = 123;
+    out.buf[out.pos++] = 125;
+  }
+  putText(out, write, ',"expected":');
+  putText(out, write, f.expected ? JSON.stringify(f.expected.analyzer ?? null) : 'null');
+  putText(out, write, '}');
 }

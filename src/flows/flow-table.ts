@@ -11,7 +11,7 @@ import { L4, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type DecodedPacket } from '../d
 import { Expectations } from './expectations.js';
 import { addressText, C_BYTES, C_FIRST_NSEC, C_FIRST_SEC, C_FLAGS, C_LAST_NSEC, C_LAST_SEC, C_PACKETS, C_PAYLOAD, Flow, FlowState, type FlowEndReason } from './flow.js';
 import { DEFAULT_FLOW_LIMITS, type FlowLimits } from './options.js';
-import { TcpStream, type Clock, type StreamSink } from './tcp-stream.js';
+import { CaptureClock, TcpStream, type Clock, type StreamSink } from './tcp-stream.js';
 
 export interface FlowHandler {
   /** A new flow: attach analyzer state to `flow.user` here. */
@@ -23,6 +23,9 @@ export interface FlowHandler {
   /** The flow ended (flow.endReason says why); its memory is released when this returns. */
   onFlowEnd?(flow: Flow): void;
 }
+
+/** Hash buckets to start with (see FlowTable.buckets). */
+const MIN_BUCKETS = 1024;
 
 const CLASS_UDP = 0;
 const CLASS_TCP_NEW = 1;
@@ -54,16 +57,21 @@ export interface FlowTableStats {
 export class FlowTable {
   readonly limits: FlowLimits;
   readonly expectations: Expectations;
-  /** Hash buckets (a power of two, about twice maxFlows), each the head of a chain of flows. */
-  private readonly buckets: (Flow | null)[];
-  private readonly mask: number;
+  /**
+   * Hash buckets, each the head of a chain of flows: a power of two, at least twice the live flows (doubled as they
+   * grow, up to about twice maxFlows). Sized by the live flows rather than by maxFlows, so that the lookup done for
+   * every packet stays in the cache: a capture often has a few dozen flows live at once.
+   */
+  private buckets: (Flow | null)[];
+  private mask: number;
+  private readonly maxBuckets: number;
   private readonly heads: (Flow | null)[] = [null, null, null, null];
   private readonly tails: (Flow | null)[] = [null, null, null, null];
   private readonly timeouts: number[];
   live = 0;
   private nextId = 1;
   /** Capture clock: `now` is the latest packet time seen (seconds), never going back. */
-  readonly clock: Clock = { now: 0, sec: 0, nsec: 0 };
+  readonly clock: Clock = new CaptureClock();
   private nextExpiry = 0;
   /** Seconds added to packet time after backward jumps (see clockJumpSeconds). */
   private clockOffset = 0;
@@ -78,8 +86,9 @@ export class FlowTable {
     this.vlanInKey = this.limits.vlanInKey;
     let n = 1024;
     while (n < this.limits.maxFlows * 2 && n < 1 << 24) n *= 2;
-    this.buckets = new Array<Flow | null>(n).fill(null);
-    this.mask = n - 1;
+    this.maxBuckets = n;
+    this.buckets = new Array<Flow | null>(MIN_BUCKETS).fill(null);
+    this.mask = MIN_BUCKETS - 1;
     this.timeouts = [this.limits.udpTimeout, this.limits.tcpUnestablishedTimeout, this.limits.tcpEstablishedTimeout, this.limits.tcpClosedTimeout];
     this.expectations = new Expectations(this.limits.maxExpectations);
   }
@@ -231,6 +240,7 @@ export class FlowTable {
     f.hash = h;
     f.lastSeen = now;
     f.timeoutClass = proto === 6 ? CLASS_TCP_NEW : CLASS_UDP;
+    if (this.live * 2 >= this.buckets.length && this.buckets.length < this.maxBuckets) this.grow();
     const b = h & this.mask;
     f.chain = this.buckets[b]!;
     this.buckets[b] = f;
@@ -252,6 +262,26 @@ export class FlowTable {
     }
     this.handler.onFlowStart?.(f);
     return f;
+  }
+
+  /** Double the buckets and move every live flow to its new chain (chain order does not matter: keys are unique). */
+  private grow(): void {
+    const old = this.buckets;
+    const n = old.length * 2;
+    const buckets = new Array<Flow | null>(n).fill(null);
+    const mask = n - 1;
+    for (let i = 0; i < old.length; i++) {
+      let f: Flow | null = old[i]!;
+      while (f !== null) {
+        const next: Flow | null = f.chain;
+        const b = f.hash & mask;
+        f.chain = buckets[b]!;
+        buckets[b] = f;
+        f = next;
+      }
+    }
+    this.buckets = buckets;
+    this.mask = mask;
   }
 
   private tcp(f: Flow, d: 0 | 1, p: DecodedPacket, flags: number): void {

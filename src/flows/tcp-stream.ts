@@ -31,6 +31,17 @@ export interface Clock {
   nsec: number;
 }
 
+/**
+ * The Clock a FlowTable keeps. A class rather than an object literal: V8 then stores `now` (a fraction of a second)
+ * in place, where a literal's field took a new heap number for every packet (measured with the sampling heap
+ * profiler: 25 → 16 MB allocated by FlowTable.packet on the 120-copy corpus).
+ */
+export class CaptureClock implements Clock {
+  now = 0;
+  sec = 0;
+  nsec = 0;
+}
+
 /** The part of a decoded packet a stream reads. */
 export interface SegmentView {
   tcpSeq: number;

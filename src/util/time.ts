@@ -34,51 +34,73 @@ export function secondsBetween(aSec: number, aNsec: number, bSec: number, bNsec:
   return aSec - bSec + (aNsec - bNsec) / 1e9;
 }
 
-// The date part ("2004-12-23T") of the last day written by writeIsoTime, as bytes.
-let bytesDay = NaN;
-let bytesDate: number[] = [];
+/** ASCII of 0..99 as little-endian 16-bit words ("07" → 0x3730), for writing two digits at once. */
+export const DIGIT_PAIRS = Uint16Array.from({ length: 100 }, (_, n) => (48 + Math.floor(n / 10)) | ((48 + (n % 10)) << 8));
+
+// "YYYY-MM-DDT" of the last day written by writeIsoTime, as two float64 words (its first 8 bytes, then the other 3
+// padded with '0's that the time of day overwrites), so that it is copied with two stores. Bytes of ASCII text never
+// make a NaN, so the words copy exactly.
+let wordsDay = NaN;
+let dateWord0 = 0;
+let dateWord1 = 0;
+
+const dayBytes = new Uint8Array(16).fill(48);
+const dayView = new DataView(dayBytes.buffer);
+
+function setDay(day: number): void {
+  const date = new Date(day * 86400000).toISOString();
+  for (let i = 0; i < 11; i++) dayBytes[i] = date.charCodeAt(i);
+  dateWord0 = dayView.getFloat64(0, true);
+  dateWord1 = dayView.getFloat64(8, true);
+  wordsDay = day;
+}
 
 /**
- * isoTime(sec, nsec, digits) written as ASCII bytes into `buf` at `pos` (at least 48 bytes free); returns the position
- * after it. The same text, without making a string: a flow listing writes two per flow.
+ * isoTime(sec, nsec, digits) written as ASCII into `buf` at `pos`; returns the position after it. `view` is a
+ * DataView of the same bytes as `buf`, and at least 64 bytes must be free from `pos` (the text is at most 31 bytes;
+ * the rest may be written over). The same text without making a string: a flow listing writes two per flow.
  */
-export function writeIsoTime(buf: Uint8Array, pos: number, sec: number, nsec: number, digits = 9): number {
+export function writeIsoTime(buf: Uint8Array, view: DataView, pos: number, sec: number, nsec: number, digits = 9): number {
   // Anything unusual (a time outside Date's range, a fraction of a second given as ≥ 10^9 ns) as isoTime has it.
-  if (!(Number.isInteger(sec) && nsec >= 0 && nsec < 1e9 && Number.isInteger(nsec) && Number.isInteger(digits))) return writeAscii(buf, pos, isoTime(sec, nsec, digits));
+  if (!(Number.isInteger(sec) && Math.abs(sec) < 8.64e12 && nsec >= 0 && nsec < 1e9 && Number.isInteger(nsec) && Number.isInteger(digits))) {
+    return writeAscii(buf, pos, isoTime(sec, nsec, digits));
+  }
   const day = Math.floor(sec / 86400);
-  if (day !== bytesDay) {
-    const d = new Date(day * 86400000);
-    if (Number.isNaN(d.getTime())) return writeAscii(buf, pos, isoTime(sec, nsec, digits));
-    bytesDay = day;
-    bytesDate = Array.from(d.toISOString().slice(0, 11), (ch) => ch.charCodeAt(0));
+  if (day !== wordsDay) setDay(day);
+  view.setFloat64(pos, dateWord0, true);
+  view.setFloat64(pos + 8, dateWord1, true);
+  const s = (sec - day * 86400) | 0;
+  const h = (s / 3600) | 0;
+  const ms = s - h * 3600;
+  const m = (ms / 60) | 0;
+  view.setUint16(pos + 11, DIGIT_PAIRS[h]!, true);
+  buf[pos + 13] = 58; // :
+  view.setUint16(pos + 14, DIGIT_PAIRS[m]!, true);
+  buf[pos + 16] = 58;
+  view.setUint16(pos + 17, DIGIT_PAIRS[ms - m * 60]!, true);
+  if (digits <= 0) {
+    buf[pos + 19] = 90; // Z
+    return pos + 20;
   }
-  const date = bytesDate;
-  for (let i = 0; i < date.length; i++) buf[pos++] = date[i]!;
-  const s = sec - day * 86400;
-  const h = Math.floor(s / 3600);
-  const m = Math.floor(s / 60) % 60;
-  const x = s % 60;
-  buf[pos] = 48 + Math.floor(h / 10);
-  buf[pos + 1] = 48 + (h % 10);
-  buf[pos + 2] = 58; // :
-  buf[pos + 3] = 48 + Math.floor(m / 10);
-  buf[pos + 4] = 48 + (m % 10);
-  buf[pos + 5] = 58;
-  buf[pos + 6] = 48 + Math.floor(x / 10);
-  buf[pos + 7] = 48 + (x % 10);
-  pos += 8;
-  if (digits > 0) {
-    buf[pos++] = 46; // .
-    let n = nsec;
-    for (let i = 8; i >= 0; i--) {
-      const q = Math.floor(n / 10);
-      buf[pos + i] = 48 + n - q * 10;
-      n = q;
-    }
-    pos += digits < 9 ? digits : 9;
-  }
-  buf[pos++] = 90; // Z
-  return pos;
+  buf[pos + 19] = 46; // .
+  pos += 20;
+  // nine digits, as pairs: [0,1] [2,3] [4,5] [6,7] [8]; then as many as asked for
+  const n = nsec | 0;
+  const a = (n / 10000000) | 0;
+  let r = n - a * 10000000;
+  const b = (r / 100000) | 0;
+  r -= b * 100000;
+  const c = (r / 1000) | 0;
+  r -= c * 1000;
+  const d = (r / 10) | 0;
+  view.setUint16(pos, DIGIT_PAIRS[a]!, true);
+  view.setUint16(pos + 2, DIGIT_PAIRS[b]!, true);
+  view.setUint16(pos + 4, DIGIT_PAIRS[c]!, true);
+  view.setUint16(pos + 6, DIGIT_PAIRS[d]!, true);
+  buf[pos + 8] = 48 + r - d * 10;
+  pos += digits < 9 ? digits : 9;
+  buf[pos] = 90; // Z
+  return pos + 1;
 }
 
 /** Copy a string known to be ASCII into `buf` at `pos`; returns the position after it. */
