@@ -16,8 +16,7 @@ import { canonicalRows, imPipeline } from '../helpers/im-pipeline.js';
 import { PCAPS } from '../helpers/fixtures.js';
 import { tempDir } from '../helpers/temp.js';
 import { Registry } from '../../src/decoders/im/registry.js';
-import { irc, ircDcc } from '../../src/decoders/im/irc/index.js';
-import { xmpp, xmppS5b } from '../../src/decoders/im/xmpp/index.js';
+import { PROTOCOLS } from '../../src/decoders/im/protocols.js';
 import { sip } from '../../src/decoders/im/sip/index.js';
 import { msrp } from '../../src/decoders/im/msrp/index.js';
 import type { ImRow } from '../../src/decoders/im/dispatch.js';
@@ -25,7 +24,8 @@ import type { ImRow } from '../../src/decoders/im/dispatch.js';
 // First thing in the process: the builders number IP ids from a module counter.
 const FIXTURES = sipFixtures();
 const DIR = path.join(PCAPS, 'built/sip');
-const registry = new Registry([irc, ircDcc, xmpp, xmppS5b, sip, msrp]);
+/** Every IM analyzer (so that no other probe takes these flows), with SIP and MSRP until protocols.ts lists them. */
+const registry = new Registry(PROTOCOLS.some((p) => p.id === 'sip') ? PROTOCOLS : [...PROTOCOLS, sip, msrp]);
 const file = (name: string) => path.join(DIR, name);
 
 if (process.env.IMTAP_REGEN === '1') {

@@ -14,12 +14,12 @@ import t from 'tap';
 import { allCaptures, fixture, PCAPS, ROOT } from '../helpers/fixtures.js';
 import { canonicalRows, imPipeline } from '../helpers/im-pipeline.js';
 import { Registry } from '../../src/decoders/im/registry.js';
-import { irc, ircDcc } from '../../src/decoders/im/irc/index.js';
-import { xmpp, xmppS5b } from '../../src/decoders/im/xmpp/index.js';
+import { PROTOCOLS } from '../../src/decoders/im/protocols.js';
 import { sip } from '../../src/decoders/im/sip/index.js';
 import { msrp } from '../../src/decoders/im/msrp/index.js';
 
-const registry = new Registry([irc, ircDcc, xmpp, xmppS5b, sip, msrp]);
+/** Every IM analyzer (so that no other probe takes these flows), with SIP and MSRP until protocols.ts lists them. */
+const registry = new Registry(PROTOCOLS.some((p) => p.id === 'sip') ? PROTOCOLS : [...PROTOCOLS, sip, msrp]);
 const SIP_CAPTURES = allCaptures().filter((f) => path.relative(PCAPS, f).startsWith(`sip${path.sep}`));
 const rel = (f: string) => path.relative(PCAPS, f);
 
