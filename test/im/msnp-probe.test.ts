@@ -29,19 +29,34 @@ t.test('Yes on both directions of MSNP sessions', async (t) => {
     ['LST N=bob@hotmail.com F=Bob C=0f6a 11\r\n', 1],
     ['PNG\r\n', 0],
     ['CHG 12 NLN 0\r\n', 0],
+    // HTTP gateway: a POST to gateway.dll with MSN's parameters; the gateway's answer by its headers.
+    ['POST /gateway/gateway.dll?Action=open&Server=NS&IP=messenger.hotmail.com HTTP/1.1\r\n', 0],
+    ['POST http://gateway.messenger.hotmail.com/gateway/gateway.dll?SessionID=1029684385.22845 HTTP/1.1\r\n', 0],
+    ['POST /gateway/gateway.dll?Action=poll&SessionID=1.2 HTTP/1.0\r\n', 0],
+    ['HTTP/1.1 200 OK\r\nX-MSN-Messenger: SessionID=1.2; GW-IP=207.46.110.17\r\nContent-Length: 0\r\n\r\n', 1],
+    ['HTTP/1.1 200 OK\r\nContent-Type: application/x-msn-messenger\r\nContent-Length: 0\r\n\r\n', 1],
   ];
   for (const [s, d] of yes) t.equal(probe(s, d), Probe.Yes, JSON.stringify(s));
 });
 
 t.test('Need on an unfinished line that can still be MSNP', async (t) => {
-  for (const s of ['', 'V', 'VER', 'VER 1 MSNP8', 'USR 93 tesla_brian@hot']) t.equal(probe(s), Probe.Need, JSON.stringify(s));
+  for (const s of ['', 'V', 'VER', 'VER 1 MSNP8', 'USR 93 tesla_brian@hot', 'P', 'POST', 'POST /gateway/gate', 'HTTP', 'HTTP/1.1 200 OK\r\n', 'HTTP/1.1 200 OK\r\nServer: IIS\r\n']) {
+    t.equal(probe(s), Probe.Need, JSON.stringify(s));
+  }
 });
 
 t.test('No on other protocols', async (t) => {
   const no: (string | Uint8Array)[] = [
     'GET / HTTP/1.1\r\nHost: example.com\r\n\r\n',
-    'POST /gateway/gateway.dll?Action=open&Server=NS&IP=messenger.hotmail.com HTTP/1.1\r\n',
-    'HTTP/1.1 200 OK\r\n',
+    'POST /gateway/gateway.dll HTTP/1.1\r\n',
+    'POST /gateway/gateway.dll?Action=open&Server=XX HTTP/1.1\r\n',
+    'POST /gateway/gateway.dll?foo=bar HTTP/1.1\r\n',
+    'POST /other/gateway.dll?SessionID=1 HTTP/1.1\r\n',
+    'GET /gateway/gateway.dll?SessionID=1 HTTP/1.1\r\n',
+    'POST /login HTTP/1.1\r\n',
+    'HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 2\r\n\r\nok',
+    'HTTP/1.1 200 OK\r\nX-MSN-Messenger: GW-IP=1.2.3.4\r\n\r\n',
+    `HTTP/1.1 200 OK\r\n${'X-Pad: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n'.repeat(200)}`,
     'PUT /x HTTP/1.1\r\n',
     'SSH-2.0-OpenSSH_9.2\r\n',
     Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc]),
@@ -69,4 +84,6 @@ t.test('mid-stream: a cut first line is skipped, the next decides', async (t) =>
   t.equal(probe('ail.com Bob 97\r\nGET / HTTP/1.1\r\n', 1, true), Probe.No);
   t.equal(probe('ail.com Bob 97\r\nMSG bob', 1, true), Probe.Need);
   t.equal(probe('ail.com Bob 97\r\n', 1, false), Probe.No, 'from the start, a bad first line is No');
+  t.equal(probe('ody\r\nHTTP/1.1 200 OK\r\nX-MSN-Messenger: SessionID=1.2\r\n\r\n', 1, true), Probe.Yes, 'a gateway answer after a cut body');
+  t.equal(probe('ody\r\nPOST /x HTTP/1.1\r\n', 0, true), Probe.No);
 });

@@ -244,3 +244,222 @@ export function oracleMessages(frames: MsnFrame[]): OracleMessage[] {
   }
   return out;
 }
+
+// ── MSNSLP / P2P file data (MSNP8-15, P2Pv1) ──
+
+/** P2Pv1 flags of file data (each chunk acknowledged) and the file application id of the footer. */
+export const P2P_FILE_FLAGS = 0x01000030;
+
+/** One P2Pv1 MSG payload: MIME head with P2P-Dest, 48-byte little-endian header, data, 4-byte big-endian footer. */
+export function p2pMessage(to: string, h: { session: number; id: number; offset: number; total: number; flags: number; ackId?: number }, data: Uint8Array, footer: number): Buffer {
+  const b = Buffer.alloc(48);
+  b.writeUInt32LE(h.session, 0);
+  b.writeUInt32LE(h.id, 4);
+  b.writeBigUInt64LE(BigInt(h.offset), 8);
+  b.writeBigUInt64LE(BigInt(h.total), 16);
+  b.writeUInt32LE(data.length, 24);
+  b.writeUInt32LE(h.flags, 28);
+  b.writeUInt32LE(h.ackId ?? 0x5a5a0000 + h.id, 32);
+  b.writeUInt32LE(0, 36);
+  b.writeBigUInt64LE(0n, 40);
+  const f = Buffer.alloc(4);
+  f.writeUInt32BE(footer, 0);
+  return Buffer.concat([mime([['Content-Type', 'application/x-msnmsgrp2p'], ['P2P-Dest', to]]), b, Buffer.from(data), f]);
+}
+
+/** The file's data as P2P messages of session `session`: chunks of at most `chunk` bytes, one message id, offsets ascending. */
+export function p2pFileData(to: string, session: number, file: Uint8Array, id = 2000, chunk = 1202): Buffer[] {
+  const out: Buffer[] = [];
+  for (let at = 0; at < file.length; at += chunk) {
+    out.push(p2pMessage(to, { session, id, offset: at, total: file.length, flags: P2P_FILE_FLAGS }, file.subarray(at, Math.min(file.length, at + chunk)), 2));
+  }
+  return out;
+}
+
+/** An MSNSLP answer (`MSNSLP/1.0 200 OK`, `603 Decline`) to a file INVITE of session `sessionId`. */
+export function slpAnswer(from: string, to: string, sessionId: number, status = '200 OK'): Buffer {
+  const body = `SessionID: ${sessionId}\r\n\r\n\0`;
+  const head =
+    `MSNSLP/1.0 ${status}\r\nTo: <msnmsgr:${to}>\r\nFrom: <msnmsgr:${from}>\r\n` +
+    `Via: MSNSLP/1.0/TLP ;branch={33517CE4-02FC-4428-B6F4-39927229B722}\r\nCSeq: 1\r\nCall-ID: {9D79AE57-1BD5-444B-B14E-3FC9BB2B5D58}\r\n` +
+    `Max-Forwards: 0\r\nContent-Type: application/x-msnmsgr-sessionreqbody\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`;
+  return Buffer.from(head + body, 'latin1');
+}
+
+/** An MSNSLP BYE closing the session. */
+export function slpBye(from: string, to: string): Buffer {
+  const body = '\r\n\0';
+  const head =
+    `BYE MSNMSGR:${to} MSNSLP/1.0\r\nTo: <msnmsgr:${to}>\r\nFrom: <msnmsgr:${from}>\r\n` +
+    `Via: MSNSLP/1.0/TLP ;branch={A0D624A6-6C0C-4283-A9E0-BC97B4B46D32}\r\nCSeq: 0\r\nCall-ID: {9D79AE57-1BD5-444B-B14E-3FC9BB2B5D58}\r\n` +
+    `Max-Forwards: 0\r\nContent-Type: application/x-msnmsgr-sessionclosebody\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`;
+  return Buffer.from(head + body, 'latin1');
+}
+
+/** A P2P acknowledgement (flags 2, no data) of `total` bytes of message `ackOf`. */
+export function p2pAck(to: string, session: number, ackOf: number, total: number): Buffer {
+  return p2pMessage(to, { session, id: 9000 + ackOf, offset: 0, total, flags: 2, ackId: ackOf }, new Uint8Array(0), 0);
+}
+
+export interface P2pScenario {
+  sender: string;
+  receiver: string;
+  filename: string;
+  file: Uint8Array;
+  session: number;
+}
+
+/**
+ * A switchboard session of the file's sender (client = sender): the receiver joins, the INVITE (two SLP chunks), the
+ * receiver's 200 OK and acknowledgements, the data chunks (≤ 1202 bytes) relayed through the switchboard, the BYE.
+ */
+export function p2pSwitchboardParts(s: P2pScenario, chunk = 1202): [0 | 1, string | Uint8Array][] {
+  const inv = p2pV1Payloads(s.receiver, slpInvite(s.sender, s.receiver, s.filename, s.file.length, s.session), 1000);
+  const data = p2pFileData(s.receiver, s.session, s.file, 2000, chunk);
+  let trid = 2;
+  const parts: [0 | 1, string | Uint8Array][] = [
+    [0, `USR 1 ${s.sender} 17262740.1050826919.32308\r\n`],
+    [1, `USR 1 OK ${s.sender} Sender\r\n`],
+    [0, `CAL ${trid++} ${s.receiver}\r\n`],
+    [1, 'CAL 2 RINGING 17262740\r\n'],
+    [1, `JOI ${s.receiver} Receiver\r\n`],
+    [0, clientMsg(trid++, textPayload('sending you the file'))],
+    ...inv.map((c) => [0, clientMsg(trid++, c, 'D')] as [0, Buffer]),
+    [1, serverMsg(s.receiver, 'Receiver', p2pAck(s.sender, 0, 1000, 0))],
+    [1, serverMsg(s.receiver, 'Receiver', p2pV1Payloads(s.sender, slpAnswer(s.receiver, s.sender, s.session), 3000)[0]!)],
+    ...data.map((c) => [0, clientMsg(trid++, c, 'D')] as [0, Buffer]),
+    [1, serverMsg(s.receiver, 'Receiver', p2pAck(s.sender, s.session, 2000, s.file.length))],
+    [1, serverMsg(s.receiver, 'Receiver', p2pV1Payloads(s.sender, slpBye(s.receiver, s.sender), 3001)[0]!)],
+    [1, serverMsg(s.receiver, 'Receiver', textPayload('got it, thanks'))],
+    [0, 'OUT\r\n'],
+  ];
+  return parts;
+}
+
+// ── HTTP gateway ──
+
+export const GATEWAY_HOST = 'gateway.messenger.hotmail.com';
+
+/** A client POST to the gateway (`query` after `gateway.dll?`), MSNP commands in the body, as MSN Messenger 6 sends it. */
+export function gatewayPost(query: string, body: string | Uint8Array = ''): Buffer {
+  const b = enc(body);
+  const head =
+    `POST http://${GATEWAY_HOST}/gateway/gateway.dll?${query} HTTP/1.1\r\nAccept: */*\r\nAccept-Language: en-us\r\n` +
+    `User-Agent: MSMSGS\r\nHost: ${GATEWAY_HOST}\r\nProxy-Connection: Keep-Alive\r\nConnection: Keep-Alive\r\nPragma: no-cache\r\n` +
+    `Content-Type: application/x-msn-messenger\r\nContent-Length: ${b.length}\r\n\r\n`;
+  return Buffer.concat([enc(head), b]);
+}
+
+/** The gateway's answer: X-MSN-Messenger with the session id, MSNP commands in the body (chunked on request). */
+export function gatewayReply(sessionId: string, body: string | Uint8Array = '', chunked = false, gwIp = '207.46.110.17'): Buffer {
+  const b = enc(body);
+  const head =
+    `HTTP/1.1 200 OK\r\nServer: Microsoft-IIS/5.0\r\nDate: Mon, 02 Jun 2003 14:20:39 GMT\r\n` +
+    `X-MSN-Messenger: SessionID=${sessionId}; GW-IP=${gwIp}\r\nContent-Type: application/x-msn-messenger\r\n` +
+    (chunked ? 'Transfer-Encoding: chunked\r\n\r\n' : `Content-Length: ${b.length}\r\n\r\n`);
+  if (!chunked) return Buffer.concat([enc(head), b]);
+  const half = Math.floor(b.length / 2);
+  // An empty chunk would be the last one: empty halves are left out.
+  const chunk = (x: Buffer) => (x.length === 0 ? Buffer.alloc(0) : Buffer.concat([enc(`${x.length.toString(16)};ext=1\r\n`), x, enc('\r\n')]));
+  return Buffer.concat([enc(head), chunk(b.subarray(0, half)), chunk(b.subarray(half)), enc('0\r\nX-Trailer: 1\r\n\r\n')]);
+}
+
+/**
+ * A whole HTTP-gateway conversation on one keep-alive connection: a notification session (open, login by TWN, the
+ * contact list in a chunked answer, XFR to a switchboard; the gateway hands out a new SessionID on the way) and a
+ * switchboard session (open, CAL, polls: JOI, the peer's MSG split over two poll answers), interleaved; a chat MSG
+ * in a POST body and one in a response body.
+ */
+export function gatewayParts(): [0 | 1, string | Uint8Array][] {
+  const peerMsg = serverMsg('bob@hotmail.com', 'Bob', textPayload('hi alice, through the gateway'));
+  const cut = 40;
+  return [
+    [0, gatewayPost('Action=open&Server=NS&IP=messenger.hotmail.com', 'VER 1 MSNP8 CVR0\r\n')],
+    [1, gatewayReply('1029684385.22845', 'VER 1 MSNP8 CVR0\r\n')],
+    [0, gatewayPost('SessionID=1029684385.22845', 'CVR 2 0x0409 win 4.10 i386 MSNMSGR 6.0.0602 MSMSGS alice@hotmail.com\r\nUSR 3 TWN I alice@hotmail.com\r\n')],
+    [1, gatewayReply('1029684385.22845', 'CVR 2 6.0.0602 6.0.0602 6.0.0268 http://download.microsoft.com/x http://messenger.msn.com\r\nUSR 3 TWN S lc=1033,id=507,tw=40\r\n')],
+    [0, gatewayPost('SessionID=1029684385.22845', 'USR 4 TWN S t=53*1hAu8ADuD3TEwdXoOMi08sD*2!cMrntTwVMTjoB3p6stWTqzbkKZPVQzA5NOt19SLI60PY\r\n')],
+    [1, gatewayReply('1029684385.31337', 'USR 4 OK alice@hotmail.com Alice%20A. 1 0\r\n')],
+    [0, gatewayPost('SessionID=1029684385.31337', 'SYN 5 0\r\n')],
+    [1, gatewayReply('1029684385.31337', 'SYN 5 9 2 1\r\nGTC A\r\nBLP AL\r\nLSG 0 Other%20Contacts 0\r\nLSG 1 Friends 0\r\nLST bob@hotmail.com Bob 11 1\r\nLST carol@msn.com Carol 3 0\r\n', true)],
+    [0, gatewayPost('SessionID=1029684385.31337', 'XFR 6 SB\r\n')],
+    [1, gatewayReply('1029684385.31337', 'XFR 6 SB 207.46.108.37:1863 CKI 17262740.1050826919.32308\r\n')],
+    [0, gatewayPost('Action=open&Server=SB&IP=207.46.108.37', 'USR 1 alice@hotmail.com 17262740.1050826919.32308\r\n')],
+    [1, gatewayReply('1029684400.4411', 'USR 1 OK alice@hotmail.com Alice%20A.\r\n')],
+    [0, gatewayPost('SessionID=1029684400.4411', 'CAL 2 bob@hotmail.com\r\n')],
+    [1, gatewayReply('1029684400.4411', 'CAL 2 RINGING 17262740\r\n')],
+    [0, gatewayPost('Action=poll&SessionID=1029684400.4411')],
+    [1, gatewayReply('1029684400.4411', 'JOI bob@hotmail.com Bob\r\n')],
+    [0, gatewayPost('SessionID=1029684400.4411', clientMsg(3, textPayload('hello bob, from behind the proxy')))],
+    [1, gatewayReply('1029684400.4411', 'ACK 3\r\n')],
+    [0, gatewayPost('Action=poll&SessionID=1029684385.31337')],
+    [1, gatewayReply('1029684385.31337', 'NLN BSY bob@hotmail.com Bob 268435492\r\n')],
+    [0, gatewayPost('Action=poll&SessionID=1029684400.4411')],
+    [1, gatewayReply('1029684400.4411', peerMsg.subarray(0, cut))],
+    [0, gatewayPost('Action=poll&SessionID=1029684400.4411')],
+    [1, gatewayReply('1029684400.4411', peerMsg.subarray(cut))],
+    [0, gatewayPost('SessionID=1029684400.4411', 'OUT\r\n')],
+    [1, gatewayReply('1029684400.4411', '')],
+  ];
+}
+
+export interface HttpFrame {
+  frame: number;
+  request: boolean;
+  uri: string | null;
+  contentType: string | null;
+  /** The X-MSN-Messenger header's value (from the response's header lines). */
+  msnHeader: string | null;
+  /** The (de-chunked) body. */
+  body: Buffer;
+}
+
+/** Every HTTP message tshark's `http` dissector finds: request URI, Content-Type, X-MSN-Messenger and body. */
+export function httpFrames(file: string): HttpFrame[] {
+  const out = run('tshark', ['-n', '-r', file, '-Y', 'http', '-T', 'fields', '-E', 'separator=|', '-E', 'occurrence=a', '-E', 'aggregator=~',
+    '-e', 'frame.number', '-e', 'http.request', '-e', 'http.request.full_uri', '-e', 'http.request.uri', '-e', 'http.content_type', '-e', 'http.response.line', '-e', 'http.file_data']);
+  return out.split('\n').filter((l) => l.length > 0).map((l) => {
+    const [frame, req, , uri, ct, lines, data] = l.split('|');
+    const msn = (lines ?? '').split('~').find((x) => /^X-MSN-Messenger:/i.test(x));
+    return {
+      frame: Number(frame),
+      request: req === '1' || req === 'True',
+      uri: uri && uri.length > 0 ? uri : null,
+      contentType: ct && ct.length > 0 ? ct : null,
+      msnHeader: msn === undefined ? null : msn.replace(/^X-MSN-Messenger:\s*/i, '').replace(/\\r\\n$|\r\n$/, ''),
+      body: unescapeTshark(data ?? ''),
+    };
+  });
+}
+
+/** tshark's text rendering of bytes (`\r\n`, `\xhh`, `\ooo`, `\\`) back to the bytes (UTF-8 for the rest). */
+export function unescapeTshark(s: string): Buffer {
+  const out: Buffer[] = [];
+  let lit = '';
+  const flush = () => {
+    if (lit.length > 0) out.push(Buffer.from(lit, 'utf8'));
+    lit = '';
+  };
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if (c !== '\\' || i + 1 >= s.length) {
+      lit += c;
+      continue;
+    }
+    const n = s[i + 1]!;
+    const simple: Record<string, number> = { r: 13, n: 10, t: 9, '\\': 92, '"': 34, a: 7, b: 8, f: 12, v: 11 };
+    flush();
+    if (n in simple) {
+      out.push(Buffer.from([simple[n]!]));
+      i++;
+    } else if (n === 'x' && /^[0-9a-fA-F]{2}$/.test(s.slice(i + 2, i + 4))) {
+      out.push(Buffer.from([parseInt(s.slice(i + 2, i + 4), 16)]));
+      i += 3;
+    } else if (/^[0-7]{3}$/.test(s.slice(i + 1, i + 4))) {
+      out.push(Buffer.from([parseInt(s.slice(i + 1, i + 4), 8)]));
+      i += 3;
+    } else lit += c;
+  }
+  flush();
+  return Buffer.concat(out);
+}

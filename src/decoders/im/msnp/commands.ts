@@ -161,6 +161,7 @@ export class Commands {
   finish(ts: Time): void {
     // Cut before the server's answer, or one-sided: the identity the client gave is still its account.
     if (!this.loggedIn && !this.refused && this.own !== null) this.emitOwn(ts);
+    this.msg.finish(ts);
   }
 
   // ── identity ──

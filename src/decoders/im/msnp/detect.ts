@@ -10,8 +10,14 @@
  * (`NICK`, `:server 001`), XMPP (`<`), TLS and binary. `VER MSNFTP` is the file-transfer subprotocol, which only the
  * `msnp-ftp` analyzer takes (as an expected connection): No here. Mid-stream the first line may be cut: a bad first
  * line is skipped and the next decides.
+ *
+ * HTTP-tunnelled MSNP (the HTTP gateway, http-gateway.ts): a line starting `POST ` is Yes only as a POST to
+ * `/gateway/gateway.dll?` with `Action=open&Server=NS|SB` or a `SessionID`; a line starting `HTTP/` (a response) is
+ * Need until its header block ends, then Yes only with `X-MSN-Messenger: SessionID=…` or
+ * `Content-Type: application/x-msn-messenger`. Any other HTTP stays No.
  */
 import { Probe, type Dir } from '../types.js';
+import { probeGateway } from './http-gateway.js';
 import { findLf, isNumber, lineShape, lineTextEnd, looksLikeEmail, payloadLength, tokens } from './parse.js';
 
 /** Bytes the probe looks at for its line before saying No (the dispatcher holds at most 8 KiB). */
@@ -77,6 +83,9 @@ export function probeMsnp(data: Uint8Array, off: number, len: number, _dir: Dir,
   const end = off + len;
   let at = off;
   for (let n = 0; n < 2; n++) {
+    const http = startsHttp(data, at, end);
+    if (http === 'yes') return probeGateway(data, at, end, 2 * PROBE_MAX_LINE);
+    if (http === 'short') return Probe.Need;
     const lf = findLf(data, at, Math.min(end, at + PROBE_MAX_LINE));
     if (lf < 0) {
       if (end - at >= PROBE_MAX_LINE) return Probe.No;
@@ -91,4 +100,15 @@ export function probeMsnp(data: Uint8Array, off: number, len: number, _dir: Dir,
     at = lf + 1;
   }
   return Probe.No;
+}
+
+/** Whether `data[at, end)` starts with `POST ` or `HTTP/`: yes, no, or 'short' (a prefix of one of them). */
+function startsHttp(data: Uint8Array, at: number, end: number): 'yes' | 'no' | 'short' {
+  const w = data[at] === 0x50 ? 'POST ' : data[at] === 0x48 ? 'HTTP/' : null;
+  if (w === null || end <= at) return 'no';
+  for (let i = 1; i < 5; i++) {
+    if (at + i >= end) return 'short';
+    if (data[at + i] !== w.charCodeAt(i)) return 'no';
+  }
+  return 'yes';
 }

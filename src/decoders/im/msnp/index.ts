@@ -2,14 +2,15 @@
  * MSNP (MSN Messenger / Windows Live Messenger, protocol versions 2 to 21): notification-server and switchboard
  * connections, and the MSNFTP file-transfer connections their invitations announce. Two descriptors: `msnp` detects
  * by payload and analyses NS and SB flows; `msnp-ftp` has no probe and takes the connections an `msnp` flow's
- * invitation ACCEPT announced. App: `msn`. See README.md in this folder.
+ * invitation ACCEPT announced. App: `msn`. `msnp` also takes MSNP tunnelled through MSN's HTTP gateway
+ * (`POST /gateway/gateway.dll`, gateway-session.ts). See README.md in this folder.
  */
 import type { ImProtocol } from '../types.js';
 import { probeMsnp } from './detect.js';
 import { createMsnFtpSession } from './ftp-session.js';
 import { MSNFTP_ANOMALIES, MSNFTP_LIMITS, MSNP_ANOMALIES, MSNP_LIMITS } from './limits.js';
 import { MSNFTP_ANALYZER } from './mime.js';
-import { createMsnpSession } from './session.js';
+import { createMsnpFlowSession } from './gateway-session.js';
 
 export const msnp: ImProtocol = {
   id: 'msnp',
@@ -19,7 +20,7 @@ export const msnp: ImProtocol = {
   // A hint only (the probe decides): 1863 is MSNP's IANA port; clients fell back to 80 and 443.
   ports: [1863],
   probe: probeMsnp,
-  createSession: (ctx) => createMsnpSession(ctx),
+  createSession: (ctx) => createMsnpFlowSession(ctx),
   limits: MSNP_LIMITS,
   anomalies: MSNP_ANOMALIES,
 };

@@ -23,6 +23,14 @@ export type MsnpLimits = {
   maxPendingSlp: number;
   /** Contact groups remembered (LSG) to name the groups of LST entries. */
   maxGroups: number;
+  /** Longest HTTP header block of an HTTP-gateway request or response. */
+  maxGatewayHeadBytes: number;
+  /** MSNP sessions tunnelled through one HTTP-gateway connection (NS and SB sessions by SessionID). */
+  maxGatewaySessions: number;
+  /** MSNSLP file transfers whose P2P data is being reassembled at once (per flow). */
+  maxP2pFiles: number;
+  /** Bytes of P2P file data held because they came before a missing earlier chunk (per flow). */
+  maxP2pHeldBytes: number;
 };
 
 export const MSNP_LIMITS: Readonly<MsnpLimits> = Object.freeze({
@@ -35,6 +43,10 @@ export const MSNP_LIMITS: Readonly<MsnpLimits> = Object.freeze({
   maxSlpBytes: 65536,
   maxPendingSlp: 8,
   maxGroups: 256,
+  maxGatewayHeadBytes: 16384,
+  maxGatewaySessions: 32,
+  maxP2pFiles: 16,
+  maxP2pHeldBytes: 1048576,
 });
 
 export type MsnFtpLimits = {
@@ -58,6 +70,13 @@ export const MSNP_ANOMALIES: Readonly<Record<string, string>> = Object.freeze({
   msnp_groups_exceeded: 'More contact groups than maxGroups: later ones are not kept.',
   msnp_slp_malformed: 'An application/x-msnmsgrp2p message too short for its binary header, or an MSNSLP INVITE whose file context cannot be read.',
   msnp_slp_exceeded: 'An MSNSLP message longer than maxSlpBytes, or more than maxPendingSlp being gathered: dropped.',
+  msnp_gateway_framing: 'HTTP gateway: the HTTP framing was lost (bad request or status line, header block over maxGatewayHeadBytes, bad Content-Length or chunk): resynchronised at the next message.',
+  msnp_gateway_not_msnp: 'HTTP gateway: a request not to /gateway/gateway.dll, or a 200 response without the gateway headers, on a gateway connection: its body is not parsed.',
+  msnp_gateway_error: 'HTTP gateway: the gateway answered with an error status (its body is not parsed).',
+  msnp_gateway_body_invalid: 'HTTP gateway: the bodies of one tunnelled session are not MSNP: that session is not parsed further.',
+  msnp_gateway_sessions_exceeded: 'HTTP gateway: more tunnelled sessions than maxGatewaySessions: later ones are not parsed.',
+  msnp_p2p_data_invalid: 'P2P file data whose offset and length run past its total size, or whose total size differs from the offer: the excess is not part of the file.',
+  msnp_p2p_exceeded: 'More P2P file transfers than maxP2pFiles, or out-of-order data over maxP2pHeldBytes: the transfer (or the held data) is given up.',
 });
 
 export const MSNFTP_ANOMALIES: Readonly<Record<string, string>> = Object.freeze({

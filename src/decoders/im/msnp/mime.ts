@@ -58,6 +58,11 @@ export class MsgHandler {
     this.slp = new SlpGatherer(ctx, limits);
   }
 
+  /** The flow ended: P2P file offers and transfers in progress are reported. */
+  finish(ts: Time): void {
+    this.slp.finish(ts);
+  }
+
   /** The payload `data[s, e)` of an MSG from `sender` to `recipient` (a comma list on a multi-party switchboard). */
   onMsg(dir: Dir, sender: string | null, recipient: string | null, data: Uint8Array, s: number, e: number, ts: Time): void {
     const he = headerEnd(data, s, e);

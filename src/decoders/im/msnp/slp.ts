@@ -5,11 +5,13 @@
  * `Context` whose binary preamble holds the file size (64-bit little-endian at offset 8) and the file name (UTF-16LE,
  * 260 characters at offset 20). References: the nina.chat wiki (MSNC: P2Pv1 and P2Pv2 binary headers, MSNSLP, File
  * Transfer), the MSNSLP description by wangchao.net.cn, Wireshark has no dissector for it. The file's data chunks
- * (P2P sessions other than 0, relayed through the switchboard or on a direct connection) are not parsed: a file offer
- * becomes a transfer row with `bytes_seen` 0.
+ * (P2Pv1, session id of the INVITE, file-data flags, footer 2) relayed through the switchboard go to p2p-data.ts;
+ * the 200 OK and 603 Decline answers to a file INVITE are `file_accept` / `file_cancel` events. P2Pv2 data chunks
+ * (MSNP16+) and data on direct connections are not parsed: such an offer stays a transfer row with `bytes_seen` 0.
  */
 import type { Dir, SessionContext, Time } from '../types.js';
 import type { MsnpLimits } from './limits.js';
+import { FILE_APP_ID, FILE_DATA_FLAGS, P2pFiles } from './p2p-data.js';
 import { bareEmail, headerEnd, latin1, parseHeaders } from './parse.js';
 
 export const FILE_TRANSFER_GUID = '{5D3E02AB-6190-11D3-BBBB-00C04F795683}';
@@ -22,17 +24,26 @@ interface Gathering {
 }
 
 const u32le = (d: Uint8Array, at: number): number => (d[at]! | (d[at + 1]! << 8) | (d[at + 2]! << 16)) + d[at + 3]! * 0x1000000;
+const u32be = (d: Uint8Array, at: number): number => d[at]! * 0x1000000 + ((d[at + 1]! << 16) | (d[at + 2]! << 8) | d[at + 3]!);
 
 export class SlpGatherer {
   /** Messages being gathered, by direction and P2P message id (v1) or direction (v2); insertion order = age. */
   private readonly pending = new Map<string, Gathering>();
   /** SLP session ids already reported (a re-INVITE is not a second offer). */
   private readonly seen = new Set<string>();
+  private readonly files: P2pFiles;
 
   constructor(
     private readonly ctx: SessionContext,
     private readonly limits: MsnpLimits,
-  ) {}
+  ) {
+    this.files = new P2pFiles(ctx, limits);
+  }
+
+  /** The flow ended: file offers and transfers in progress are reported. */
+  finish(ts: Time): void {
+    this.files.finish(ts);
+  }
 
   /** One application/x-msnmsgrp2p body `data[s, e)`; `dest` is its P2P-Dest header. */
   onChunk(dir: Dir, dest: string | null, data: Uint8Array, s: number, e: number, ts: Time): void {
@@ -51,9 +62,16 @@ export class SlpGatherer {
     const offset = u32le(data, s + 8) + u32le(data, s + 12) * 2 ** 32;
     const total = u32le(data, s + 16) + u32le(data, s + 20) * 2 ** 32;
     const size = u32le(data, s + 24);
-    if (session !== 0 || size === 0) return; // file data or an acknowledgement: not parsed
+    if (size === 0) return; // an acknowledgement
     const ds = s + 48;
     const de = Math.min(e, ds + size);
+    if (session !== 0) {
+      // File data: the flags say so, and the footer (when the payload has one) is the file application id.
+      const flags = u32le(data, s + 28);
+      const app = de + 4 <= e ? u32be(data, de) : FILE_APP_ID;
+      if (FILE_DATA_FLAGS.has(flags) && app === FILE_APP_ID && this.files.has(session)) this.files.data(session, offset, total, data, ds, de, ts);
+      return;
+    }
     const key = `${dir}:${id}`;
     let g = this.pending.get(key);
     if (offset === 0) {
@@ -121,23 +139,33 @@ export class SlpGatherer {
     return g;
   }
 
-  /** A complete MSNSLP message `buf[0, n)`: only file-transfer INVITEs are recorded. */
+  /** A complete MSNSLP message `buf[0, n)`: file-transfer INVITEs and the answers to them are recorded. */
   private slp(dir: Dir, buf: Uint8Array, n: number, ts: Time): void {
     const he = headerEnd(buf, 0, n);
     if (he === null) return;
     const head = latin1(buf, 0, he.end);
     const first = head.slice(0, head.search(/\r?\n|$/));
-    if (!/^INVITE MSNMSGR:\S+ MSNSLP\/\d/.test(first)) return;
     const hdr = parseHeaders(head);
     const body = parseHeaders(latin1(buf, he.body, n));
+    const sid = body.get('sessionid') ?? hdr.get('call-id') ?? '';
+    const sender = slpParty(hdr.get('from'));
+    const recipient = slpParty(hdr.get('to'));
+    const answer = /^MSNSLP\/\d\.\d (\d{3})/.exec(first);
+    if (answer !== null) {
+      // The receiver's answer to a file INVITE: accepted (200) or declined (603).
+      const num = /^\d{1,10}$/.test(sid) ? Number(sid) : -1;
+      if (!this.files.has(num)) return;
+      const ok = answer[1] === '200';
+      this.ctx.event(ts, { account: sender, event: ok ? 'file_accept' : 'file_cancel', target: recipient, detail: `${ok ? '' : `${first.slice(11)}, `}P2P session ${sid}`, dir });
+      if (!ok) this.files.cancel(num, ts);
+      return;
+    }
+    if (!/^INVITE MSNMSGR:\S+ MSNSLP\/\d/.test(first)) return;
     const guid = (body.get('euf-guid') ?? '').toUpperCase();
     if (guid !== FILE_TRANSFER_GUID) return;
-    const sid = body.get('sessionid') ?? hdr.get('call-id') ?? '';
     if (this.seen.has(sid)) return;
     if (this.seen.size >= this.limits.maxPendingInvites * 8) this.seen.clear();
     this.seen.add(sid);
-    const sender = slpParty(hdr.get('from'));
-    const recipient = slpParty(hdr.get('to'));
     const file = fileContext(body.get('context') ?? '');
     if (file === null) {
       this.ctx.anomaly(ts, 'msnp_slp_malformed', `MSNSLP file INVITE (session ${sid}) without a readable Context`);
@@ -145,7 +173,10 @@ export class SlpGatherer {
     }
     const detail = `${JSON.stringify(file.name)} (${file.size} bytes), P2P session ${sid}`;
     this.ctx.event(ts, { account: sender, event: 'file_offer', target: recipient, detail, dir });
-    this.ctx.transfer(ts, { sender, recipient, filename: file.name, size: file.size, bytes_seen: 0, md5: null, sha256: null, complete: false, path: null, method: 'msnp2p' });
+    // The row comes when the data is complete, or at the end (as an offer with bytes_seen 0 when none crossed this flow).
+    const meta = { sender, recipient, filename: file.name, size: file.size, method: 'msnp2p' };
+    if (/^\d{1,10}$/.test(sid) && Number(sid) !== 0) this.files.offer(Number(sid), meta, file.size, ts);
+    else this.ctx.transfer(ts, { ...meta, bytes_seen: 0, md5: null, sha256: null, complete: false, path: null });
   }
 }
 
