@@ -9,10 +9,11 @@
  * transaction, for the caller to roll back. Nothing is committed that the caller did not commit.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { DuckDBAppender, DuckDBConnection, DuckDBPreparedStatement } from '@duckdb/node-api';
+import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
 import { ChunkCopier } from './chunk-copy.js';
 import { openStore, type Store } from './db.js';
-import { ERROR_FLAG, errorInfo, GONE, IN_FLIGHT, type Reply, type Request, type SqlParam, type WorkerInit } from './worker-protocol.js';
+import { runSql } from './sql.js';
+import { ERROR_FLAG, errorInfo, GONE, IN_FLIGHT, type Reply, type Request, type WorkerInit } from './worker-protocol.js';
 import type { TableDef } from './schema.js';
 
 interface OpenWriter {
@@ -45,38 +46,6 @@ function raise(m: Reply): void {
   reply(m);
   Atomics.store(shared, ERROR_FLAG, 1);
   Atomics.notify(shared, IN_FLIGHT);
-}
-
-function bind(stmt: DuckDBPreparedStatement, params: readonly SqlParam[]): void {
-  params.forEach((p, i) => {
-    const at = i + 1;
-    if (p === null) stmt.bindNull(at);
-    else if (typeof p === 'bigint') stmt.bindBigInt(at, p);
-    else if (typeof p === 'number') {
-      if (Number.isSafeInteger(p)) stmt.bindBigInt(at, BigInt(p));
-      else stmt.bindDouble(at, p);
-    } else if (typeof p === 'boolean') stmt.bindBoolean(at, p);
-    else stmt.bindVarchar(at, p);
-  });
-}
-
-async function sql(conn: DuckDBConnection, text: string, params: readonly SqlParam[], read: boolean): Promise<unknown> {
-  if (params.length === 0 && !read) {
-    await conn.run(text);
-    return undefined;
-  }
-  const stmt = await conn.prepare(text);
-  try {
-    bind(stmt, params);
-    if (!read) {
-      await stmt.run();
-      return undefined;
-    }
-    const reader = await stmt.runAndReadAll();
-    return reader.getRowObjectsJS();
-  } finally {
-    stmt.destroySync();
-  }
 }
 
 let threadsNow = 0;
@@ -123,7 +92,7 @@ async function handle(m: Request): Promise<void> {
     switch (m.op) {
       case 'query':
       case 'run':
-        result = await sql(conn, m.sql, m.params, m.op === 'query');
+        result = await runSql(conn, m.sql, m.params, m.op === 'query');
         break;
       case 'writer': {
         if (writers.size === 0) await setThreads(conn, 'writing');

@@ -27,6 +27,7 @@ import os from 'node:os';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { transferables, type CellValue, type RawBatch } from './columns.js';
 import type { OpenOptions } from './db.js';
+import type { SqlStore } from './local-store.js';
 import { RowBatcher, type Row } from './rows.js';
 import type { TableDef } from './schema.js';
 import { ERROR_FLAG, GONE, IN_FLIGHT, SHARED_INTS, type ErrorInfo, type OpenedInfo, type Reply, type Request, type SqlParam, type WorkerInit } from './worker-protocol.js';
@@ -99,7 +100,7 @@ export async function openWorkerStore(path: string, options: WorkerStoreOptions 
   });
 }
 
-export class WorkerStore {
+export class WorkerStore implements SqlStore {
   readonly version: number;
   readonly migratedFrom: number | null;
   readonly created: boolean;

@@ -8,6 +8,7 @@ import { openStore, type Store } from '../../src/store/db.js';
 import { createStatements, SCHEMA_VERSION, tableDef, type TableDef } from '../../src/store/schema.js';
 import { TableWriter, type CellValue } from '../../src/store/writer.js';
 import { openWorkerStore } from '../../src/store/worker-store.js';
+import { localStore, type SqlStore } from '../../src/store/local-store.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'imtap-store-writer-'));
 process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
@@ -415,4 +416,26 @@ t.test('a worker store refuses what openStore refuses, with its message', async 
   await s.connection.run(`INSERT INTO schema_version VALUES (${SCHEMA_VERSION + 1}, now()::TIMESTAMP_NS)`);
   s.close();
   await t.rejects(openWorkerStore(f), { name: 'StoreError', message: /is newer than version/ });
+});
+
+t.test('the same code writes through localStore (this thread) and a WorkerStore, with the same result', async (t) => {
+  const job = async (s: SqlStore): Promise<Record<string, unknown>[]> => {
+    for (const sql of createStatements([ALL])) await s.run(sql);
+    await s.run('BEGIN TRANSACTION');
+    const w = await s.writer(ALL, { batchRows: 700 });
+    for (let i = 0; i < 2500; i++) w.append(allRow(i));
+    t.equal(w.pending, 2500 % 700);
+    await w.close();
+    t.equal(w.rowsWritten, 2500);
+    await s.run('DELETE FROM all_types WHERE id % ? = 0', [100]);
+    await s.run('COMMIT');
+    const got = await s.query(READ_ALL);
+    t.same(await s.query('SELECT count(*) AS n, ? AS x, ? AS y, ? AS z FROM all_types', [1.5, true, null]), [{ n: 2475n, x: 1.5, y: true, z: null }]);
+    await s.close();
+    return got;
+  };
+  const here = await job(localStore(await openStore(file())));
+  const there = await job(await openWorkerStore(file()));
+  t.equal(here.length, 2475);
+  t.same(there, here);
 });
