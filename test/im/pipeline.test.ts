@@ -21,6 +21,8 @@ const ALLOWED: Record<string, string[]> = {
   xmpp: ['xmpp', 'xmpp-s5b'],
   oscar: ['oscar', 'oscar-oft'],
   msnp: ['msnp', 'msnp-ftp'],
+  sip: ['sip'],
+  'built/sip': ['sip', 'msrp'],
   'built/ymsg': ['ymsg'],
   'built/gadugadu': ['gadugadu'],
 };

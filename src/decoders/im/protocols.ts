@@ -9,9 +9,11 @@ import { oscar, oscarOft } from './oscar/index.js';
 import { msnp, msnpFtp } from './msnp/index.js';
 import { ymsg } from './ymsg/index.js';
 import { gadugadu } from './gadugadu/index.js';
+import { sip } from './sip/index.js';
+import { msrp } from './msrp/index.js';
 import type { ImProtocol } from './types.js';
 
-export const PROTOCOLS: readonly ImProtocol[] = [irc, ircDcc, xmpp, xmppS5b, oscar, oscarOft, msnp, msnpFtp, ymsg, gadugadu];
+export const PROTOCOLS: readonly ImProtocol[] = [irc, ircDcc, xmpp, xmppS5b, oscar, oscarOft, msnp, msnpFtp, ymsg, gadugadu, sip, msrp];
 
 let registry: Registry | null = null;
 
