@@ -6,6 +6,7 @@
  * in the text as sent; escaping control characters is the output's job.
  */
 import type { IrcLine } from './parse.js';
+import { latin1 } from '../text.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
@@ -14,12 +15,6 @@ function ascii(buf: Uint8Array, s: number, e: number): boolean {
   return true;
 }
 
-/** ISO-8859-1: byte n is U+00nn. Built in pieces so that no argument list gets long. */
-function latin1(buf: Uint8Array, s: number, e: number): string {
-  let out = '';
-  for (let i = s; i < e; i += 4096) out += String.fromCharCode(...buf.subarray(i, Math.min(e, i + 4096)));
-  return out;
-}
 
 export interface Decoded {
   text: string;

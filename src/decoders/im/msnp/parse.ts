@@ -9,6 +9,7 @@
  * protocol-00, MSNP2), hypothetic.org's MSNP7-MSNP11 documentation, the nina.chat wiki (MSNP13-MSNP21 commands),
  * yellows111's MSNP notes (MIME types); Wireshark's `msnms` dissector shows the same lines.
  */
+import { latin1 } from '../text.js';
 
 export const CR = 0x0d;
 export const LF = 0x0a;
@@ -24,12 +25,7 @@ export function lineTextEnd(data: Uint8Array, s: number, lf: number): number {
   return lf > s && data[lf - 1] === CR ? lf - 1 : lf;
 }
 
-/** Bytes as ISO-8859-1 text (one character per byte: nothing lost, command lines are ASCII). */
-export function latin1(data: Uint8Array, s: number, e: number): string {
-  let out = '';
-  for (let i = s; i < e; i += 4096) out += String.fromCharCode(...data.subarray(i, Math.min(e, i + 4096)));
-  return out;
-}
+export { latin1 } from '../text.js';
 
 export type LineShape = 'ok' | 'empty' | 'bad';
 

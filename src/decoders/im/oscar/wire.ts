@@ -10,6 +10,7 @@
  * Everything here reads `buf[s, e)` without copying; the results that are strings are decoded copies, the rest are
  * offsets valid as long as the view is.
  */
+import { latin1 } from '../text.js';
 
 export const FLAP_START = 0x2a;
 export const FLAP_HEADER = 6;
@@ -154,9 +155,4 @@ export function ipv4(buf: Uint8Array, s: number): string {
   return `${buf[s]}.${buf[s + 1]}.${buf[s + 2]}.${buf[s + 3]}`;
 }
 
-/** ISO-8859-1: byte n is U+00nn (WHATWG's 'latin1' label means windows-1252, so no TextDecoder). */
-export function latin1(buf: Uint8Array, s: number, e: number): string {
-  let out = '';
-  for (let i = s; i < e; i += 4096) out += String.fromCharCode(...buf.subarray(i, Math.min(e, i + 4096)));
-  return out;
-}
+export { latin1 } from '../text.js';

@@ -6,6 +6,7 @@
  */
 
 import { TextDecoder } from 'node:util';
+import { latin1 } from '../text.js';
 
 const decoders = new Map<string, TextDecoder | null>();
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -29,12 +30,7 @@ function ascii(buf: Uint8Array, s: number, e: number): boolean {
   return true;
 }
 
-/** ISO-8859-1: byte n is U+00nn. Built in pieces so that no argument list gets long. */
-export function latin1(buf: Uint8Array, s: number, e: number): string {
-  let out = '';
-  for (let i = s; i < e; i += 4096) out += String.fromCharCode(...buf.subarray(i, Math.min(e, i + 4096)));
-  return out;
-}
+export { latin1 } from '../text.js';
 
 export interface Decoded {
   text: string;
