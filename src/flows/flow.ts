@@ -3,6 +3,7 @@
  * direction, and for TCP the two reassembled byte streams. Direction 0 is client → server, 1 is server → client.
  */
 import type { TcpStream } from './tcp-stream.js';
+import { ipv6Text } from '../util/ipv6.js';
 
 export const enum FlowState {
   /** UDP, or TCP before the handshake completed. */
@@ -134,25 +135,7 @@ export function flowEnd(f: Flow): [number, number] {
 export function addressText(version: number, w0: number, w1: number, w2: number, w3: number): string {
   if (version === 4) return `${w0 >>> 24}.${(w0 >>> 16) & 255}.${(w0 >>> 8) & 255}.${w0 & 255}`;
   const groups = [w0 >>> 16, w0 & 0xffff, w1 >>> 16, w1 & 0xffff, w2 >>> 16, w2 & 0xffff, w3 >>> 16, w3 & 0xffff];
-  // longest run of two or more zero groups becomes "::"
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (best < 0) return hex.join(':');
-  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
+  return ipv6Text(groups);
 }
 
 export function clientText(f: Flow): string {

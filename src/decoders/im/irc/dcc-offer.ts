@@ -12,6 +12,7 @@
  * a port and the token, and the sender connects to it. TSEND/SSEND/SCHAT are the turbo and TLS variants.
  */
 import { isIPv4, isIPv6 } from 'node:net';
+import { ipv6Text as ipv6Groups } from '../../../util/ipv6.js';
 
 export interface Ctcp {
   /** Upper-cased command (ACTION, VERSION, DCC…). */
@@ -155,22 +156,5 @@ export function ipv6Text(s: string): string {
   if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
     return `${groups[6]! >> 8}.${groups[6]! & 255}.${groups[7]! >> 8}.${groups[7]! & 255}`;
   }
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (best < 0) return hex.join(':');
-  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
+  return ipv6Groups(groups);
 }

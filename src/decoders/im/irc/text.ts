@@ -6,14 +6,11 @@
  * in the text as sent; escaping control characters is the output's job.
  */
 import type { IrcLine } from './parse.js';
-import { latin1 } from '../text.js';
+import { isAscii, latin1 } from '../text.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-function ascii(buf: Uint8Array, s: number, e: number): boolean {
-  for (let i = s; i < e; i++) if (buf[i]! >= 0x80) return false;
-  return true;
-}
+const ascii = isAscii;
 
 
 export interface Decoded {

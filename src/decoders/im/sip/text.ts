@@ -6,7 +6,7 @@
  */
 
 import { TextDecoder } from 'node:util';
-import { latin1 } from '../text.js';
+import { isAscii, latin1 } from '../text.js';
 
 const decoders = new Map<string, TextDecoder | null>();
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -25,10 +25,7 @@ function decoderFor(charset: string): TextDecoder | null {
   return d;
 }
 
-function ascii(buf: Uint8Array, s: number, e: number): boolean {
-  for (let i = s; i < e; i++) if (buf[i]! >= 0x80) return false;
-  return true;
-}
+const ascii = isAscii;
 
 export { latin1 } from '../text.js';
 

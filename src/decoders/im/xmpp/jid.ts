@@ -4,6 +4,7 @@
  * payloads wrap lines) and IP literals as text in the form the flow table prints them (dotted IPv4, RFC 5952 IPv6).
  */
 import { isIP } from 'node:net';
+import { ipv6Text } from '../../../util/ipv6.js';
 
 /** The JID without its resource. */
 export function bareJid(jid: string): string {
@@ -63,22 +64,5 @@ export function canonicalIp(host: string): string | null {
     groups = [...a, ...new Array<number>(8 - a.length - b.length - (tail.length > 0 ? 1 : 0)).fill(0), ...b];
   }
   if (tail.length > 0) groups = [...groups.slice(0, groups.length - 1), ...tail];
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (best < 0) return hex.join(':');
-  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
+  return ipv6Text(groups);
 }

@@ -5,6 +5,7 @@
  * the ISO-8859-1 printable range) and, when it is not plain ASCII, its bytes are kept (`body_raw`) since the real
  * code page may differ. UTF-8 that is not valid is read the same way, bytes kept.
  */
+import { isAscii } from '../text.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const utf8Lax = new TextDecoder('utf-8', { ignoreBOM: true });
@@ -24,10 +25,7 @@ function cp1252(buf: Uint8Array): string {
   return out;
 }
 
-function ascii(buf: Uint8Array, s: number, e: number): boolean {
-  for (let i = s; i < e; i++) if (buf[i]! >= 0x80) return false;
-  return true;
-}
+const ascii = isAscii;
 
 export interface Decoded {
   text: string;
