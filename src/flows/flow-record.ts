@@ -119,73 +119,119 @@ export interface JsonBytes {
 
 /**
  * A constant piece of ASCII text as float64 words of its 8-byte pieces, written with a store per 8 bytes (a byte
- * loop took most of a record's time). The last word is padded with '0's that what follows overwrites. ASCII bytes
- * never make a NaN, so the words copy exactly.
+ * loop took most of a record's time). Padded with '0's to a fixed number of words (2 to 8), all of them written
+ * (what follows overwrites the padding), so that writing one is straight-line code with no branch: it is inlined
+ * at every call, and loops there made the record writer slow to optimize. Bytes of ASCII text never make a NaN,
+ * so the words copy exactly.
  */
-interface Chunk {
+type Words = 2 | 3 | 4 | 5 | 8;
+
+interface Chunk<N extends Words> {
   words: Float64Array;
   length: number;
+  size: N;
 }
 
-function chunk(text: string): Chunk {
-  const bytes = new Uint8Array((text.length + 7) & ~7).fill(48);
+function chunk<N extends Words>(text: string, size: N): Chunk<N> {
+  if (text.length === 0 || text.length > size * 8) throw new Error(`chunk: ${text.length} bytes in ${size} words`);
+  const bytes = new Uint8Array(size * 8).fill(48);
   for (let i = 0; i < text.length; i++) {
     const ch = text.charCodeAt(i);
     if (ch > 127) throw new Error(`chunk: not ASCII: ${text}`);
     bytes[i] = ch;
   }
   const view = new DataView(bytes.buffer);
-  const words = new Float64Array(bytes.length / 8);
-  for (let i = 0; i < words.length; i++) words[i] = view.getFloat64(i * 8, true);
-  return { words, length: text.length };
+  const words = new Float64Array(size);
+  for (let i = 0; i < size; i++) words[i] = view.getFloat64(i * 8, true);
+  return { words, length: text.length, size };
 }
 
-function put(view: DataView, pos: number, k: Chunk): number {
+function put2(view: DataView, pos: number, k: Chunk<2>): number {
   const w = k.words;
-  for (let i = 0; i < w.length; i++) view.setFloat64(pos + i * 8, w[i]!, true);
+  view.setFloat64(pos, w[0]!, true);
+  view.setFloat64(pos + 8, w[1]!, true);
   return pos + k.length;
 }
 
-const K_ID_FIRST = chunk('\n{"id":');
-const K_ID_NEXT = chunk(',\n{"id":');
-const K_TCP_CLIENT = chunk(',"transport":"tcp","client":"');
-const K_UDP_CLIENT = chunk(',"transport":"udp","client":"');
-const K_CLIENT_PORT = chunk('","clientPort":');
-const K_SERVER = chunk(',"server":"');
-const K_SERVER_PORT = chunk('","serverPort":');
+function put3(view: DataView, pos: number, k: Chunk<3>): number {
+  const w = k.words;
+  view.setFloat64(pos, w[0]!, true);
+  view.setFloat64(pos + 8, w[1]!, true);
+  view.setFloat64(pos + 16, w[2]!, true);
+  return pos + k.length;
+}
+
+function put4(view: DataView, pos: number, k: Chunk<4>): number {
+  const w = k.words;
+  view.setFloat64(pos, w[0]!, true);
+  view.setFloat64(pos + 8, w[1]!, true);
+  view.setFloat64(pos + 16, w[2]!, true);
+  view.setFloat64(pos + 24, w[3]!, true);
+  return pos + k.length;
+}
+
+function put5(view: DataView, pos: number, k: Chunk<5>): number {
+  const w = k.words;
+  view.setFloat64(pos, w[0]!, true);
+  view.setFloat64(pos + 8, w[1]!, true);
+  view.setFloat64(pos + 16, w[2]!, true);
+  view.setFloat64(pos + 24, w[3]!, true);
+  view.setFloat64(pos + 32, w[4]!, true);
+  return pos + k.length;
+}
+
+function put8(view: DataView, pos: number, k: Chunk<8>): number {
+  const w = k.words;
+  view.setFloat64(pos, w[0]!, true);
+  view.setFloat64(pos + 8, w[1]!, true);
+  view.setFloat64(pos + 16, w[2]!, true);
+  view.setFloat64(pos + 24, w[3]!, true);
+  view.setFloat64(pos + 32, w[4]!, true);
+  view.setFloat64(pos + 40, w[5]!, true);
+  view.setFloat64(pos + 48, w[6]!, true);
+  view.setFloat64(pos + 56, w[7]!, true);
+  return pos + k.length;
+}
+
+const K_ID_FIRST = chunk('\n{"id":', 2);
+const K_ID_NEXT = chunk(',\n{"id":', 2);
+const K_TCP_CLIENT = chunk(',"transport":"tcp","client":"', 4);
+const K_UDP_CLIENT = chunk(',"transport":"udp","client":"', 4);
+const K_CLIENT_PORT = chunk('","clientPort":', 2);
+const K_SERVER = chunk(',"server":"', 2);
+const K_SERVER_PORT = chunk('","serverPort":', 2);
 const ORIENTATIONS = ['syn', 'synack', 'port', 'first_packet', 'expected'];
 /** `,"orientation":"syn","vlan":[` for each orientation. */
-const K_ORIENTATION_VLAN = ORIENTATIONS.map((o) => chunk(`,"orientation":"${o}","vlan":[`));
-const K_ORIENTATION = chunk(',"orientation":"');
-const K_VLAN = chunk('","vlan":[');
-const K_TUNNEL = chunk('],"tunnelDepth":');
-const K_START = chunk(',"start":"');
-const K_END = chunk('","end":"');
-const K_DURATION = chunk('","durationSeconds":');
+const K_ORIENTATION_VLAN = ORIENTATIONS.map((o) => chunk(`,"orientation":"${o}","vlan":[`, 5));
+const K_ORIENTATION = chunk(',"orientation":"', 2);
+const K_VLAN = chunk('","vlan":[', 2);
+const K_TUNNEL = chunk('],"tunnelDepth":', 2);
+const K_START = chunk(',"start":"', 2);
+const K_END = chunk('","end":"', 2);
+const K_DURATION = chunk('","durationSeconds":', 3);
 const STATES: FlowRecord['state'][] = ['new', 'established', 'closed', 'udp'];
 const END_REASONS = ['closed', 'timeout', 'evicted', 'reused', 'end_of_input', 'live'];
 /** `,"state":"udp","endReason":"timeout","packets":[` for each state (index of STATES) and end reason (of END_REASONS). */
-const K_STATE_END = STATES.flatMap((st) => END_REASONS.map((r) => chunk(`,"state":"${st}","endReason":"${r}","packets":[`)));
-const K_STATE = chunk(',"state":"');
-const K_END_REASON = chunk('","endReason":"');
-const K_PACKETS = chunk('","packets":[');
-const K_BYTES = chunk('],"bytes":[');
-const K_PAYLOAD = chunk('],"payloadBytes":[');
-const K_FLAGS_TCP = chunk('],"tcpFlags":[');
-const K_FLAGS_UDP = chunk('],"tcpFlags":[],"retransmissions":[');
+const K_STATE_END = STATES.flatMap((st) => END_REASONS.map((r) => chunk(`,"state":"${st}","endReason":"${r}","packets":[`, 8)));
+const K_STATE = chunk(',"state":"', 2);
+const K_END_REASON = chunk('","endReason":"', 2);
+const K_PACKETS = chunk('","packets":[', 3);
+const K_BYTES = chunk('],"bytes":[', 3);
+const K_PAYLOAD = chunk('],"payloadBytes":[', 3);
+const K_FLAGS_TCP = chunk('],"tcpFlags":[', 2);
+const K_FLAGS_UDP = chunk('],"tcpFlags":[],"retransmissions":[', 5);
 /** `"SYN,ACK",` (client side) and `"SYN,ACK"],"retransmissions":[` (server side) per flag combination, made when first used. */
-const K_FLAGS_C: (Chunk | undefined)[] = [];
-const K_FLAGS_S: (Chunk | undefined)[] = [];
+const K_FLAGS_C: (Chunk<5> | undefined)[] = [];
+const K_FLAGS_S: (Chunk<8> | undefined)[] = [];
 /** The counters written as pairs (index into Flow.c) and what comes before each but the first. */
 const COUNTERS = [C_PACKETS, C_BYTES, C_PAYLOAD];
 const K_COUNTERS = [K_PACKETS, K_BYTES, K_PAYLOAD];
 /** Before each stream counter pair but the first (retransmissions, outOfOrder, gaps, gapBytes). */
-const K_STREAM = [K_FLAGS_UDP, chunk('],"outOfOrder":['), chunk('],"gaps":['), chunk('],"gapBytes":[')];
+const K_STREAM = [K_FLAGS_TCP /* not used */, chunk('],"outOfOrder":[', 2), chunk('],"gaps":[', 2), chunk('],"gapBytes":[', 2)];
 /** The stream counters of a flow, [client, server] for each of the four (no array per flow). */
 const streamValues = new Float64Array(8);
-const K_ANOMALIES = chunk('],"anomalies":');
-const K_NONE = chunk('],"anomalies":{},"expected":null}');
-const K_EXPECTED = chunk(',"expected":');
+const K_ANOMALIES = chunk('],"anomalies":', 2);
+const K_NONE = chunk('],"anomalies":{},"expected":null}', 5);
 /** "255." for each octet: 4 bytes, the dot after the digits (overwritten after the last octet), and its length. */
 const OCTET = Uint32Array.from({ length: 256 }, (_, n) => {
   const t = `${n}.`;
@@ -337,22 +383,22 @@ export function writeFlowJson(f: Flow, digits: number, first: boolean, out: Json
     view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   }
   const v = view;
-  let p = put(v, out.pos, first ? K_ID_FIRST : K_ID_NEXT);
+  let p = put2(v, out.pos, first ? K_ID_FIRST : K_ID_NEXT);
   p = putNum(buf, v, p, f.id);
-  p = put(v, p, tcp ? K_TCP_CLIENT : K_UDP_CLIENT);
+  p = put4(v, p, tcp ? K_TCP_CLIENT : K_UDP_CLIENT);
   p = putAddress(buf, v, p, f.ipVersion, f.c0, f.c1, f.c2, f.c3);
-  p = put(v, p, K_CLIENT_PORT);
+  p = put2(v, p, K_CLIENT_PORT);
   p = putNum(buf, v, p, f.cport);
-  p = put(v, p, K_SERVER);
+  p = put2(v, p, K_SERVER);
   p = putAddress(buf, v, p, f.ipVersion, f.s0, f.s1, f.s2, f.s3);
-  p = put(v, p, K_SERVER_PORT);
+  p = put2(v, p, K_SERVER_PORT);
   p = putNum(buf, v, p, f.sport);
   const oi = orientationIndex(f.orientation);
-  if (oi >= 0) p = put(v, p, K_ORIENTATION_VLAN[oi]!);
+  if (oi >= 0) p = put5(v, p, K_ORIENTATION_VLAN[oi]!);
   else {
-    p = put(v, p, K_ORIENTATION);
+    p = put2(v, p, K_ORIENTATION);
     p = writeAscii(buf, p, f.orientation);
-    p = put(v, p, K_VLAN);
+    p = put2(v, p, K_VLAN);
   }
   if (f.vlanOuter >= 0) {
     p = putNum(buf, v, p, f.vlanOuter);
@@ -361,38 +407,38 @@ export function writeFlowJson(f: Flow, digits: number, first: boolean, out: Json
       p = putNum(buf, v, p, f.vlanInner);
     }
   }
-  p = put(v, p, K_TUNNEL);
+  p = put2(v, p, K_TUNNEL);
   p = putNum(buf, v, p, f.tunnelDepth);
-  p = put(v, p, K_START);
+  p = put2(v, p, K_START);
   p = writeIsoTime(buf, v, p, ss, sn, digits);
-  p = put(v, p, K_END);
+  p = put2(v, p, K_END);
   p = writeIsoTime(buf, v, p, es, en, digits);
-  p = put(v, p, K_DURATION);
+  p = put3(v, p, K_DURATION);
   const duration = secondsBetween(es, en, ss, sn);
   if (duration === 0) buf[p++] = 48; // String(0) and String(-0): one-packet flows
   else p = writeAscii(buf, p, String(duration));
   const si = stateIndex(f);
   const ri = endReasonIndex(f.endReason);
-  if (ri >= 0) p = put(v, p, K_STATE_END[si * END_REASONS.length + ri]!);
+  if (ri >= 0) p = put8(v, p, K_STATE_END[si * END_REASONS.length + ri]!);
   else {
-    p = put(v, p, K_STATE);
+    p = put2(v, p, K_STATE);
     p = writeAscii(buf, p, STATES[si]!);
-    p = put(v, p, K_END_REASON);
+    p = put2(v, p, K_END_REASON);
     p = writeAscii(buf, p, f.endReason ?? 'live');
-    p = put(v, p, K_PACKETS);
+    p = put3(v, p, K_PACKETS);
   }
   // Pairs in loops rather than one after the other: a smaller function, compiled sooner.
   for (let i = 0; i < 3; i++) {
-    if (i > 0) p = put(v, p, K_COUNTERS[i]!);
+    if (i > 0) p = put3(v, p, K_COUNTERS[i]!);
     p = putPair(buf, v, p, c[COUNTERS[i]!]!, c[COUNTERS[i]! + 1]!);
   }
   if (tcp) {
-    p = put(v, p, K_FLAGS_TCP);
+    p = put2(v, p, K_FLAGS_TCP);
     const a = c[C_FLAGS]! & 511;
     const b = c[C_FLAGS + 1]! & 511;
-    p = put(v, p, K_FLAGS_C[a] ?? (K_FLAGS_C[a] = chunk(`"${flagText(a)}",`)));
-    p = put(v, p, K_FLAGS_S[b] ?? (K_FLAGS_S[b] = chunk(`"${flagText(b)}"],"retransmissions":[`)));
-  } else p = put(v, p, K_FLAGS_UDP);
+    p = put5(v, p, K_FLAGS_C[a] ?? (K_FLAGS_C[a] = chunk(`"${flagText(a)}",`, 5)));
+    p = put8(v, p, K_FLAGS_S[b] ?? (K_FLAGS_S[b] = chunk(`"${flagText(b)}"],"retransmissions":[`, 8)));
+  } else p = put5(v, p, K_FLAGS_UDP);
   const sv = streamValues;
   sv[0] = st0?.retransmissions ?? 0;
   sv[1] = st1?.retransmissions ?? 0;
@@ -403,14 +449,14 @@ export function writeFlowJson(f: Flow, digits: number, first: boolean, out: Json
   sv[6] = st0?.gapBytes ?? 0;
   sv[7] = st1?.gapBytes ?? 0;
   for (let i = 0; i < 4; i++) {
-    if (i > 0) p = put(v, p, K_STREAM[i]!);
+    if (i > 0) p = put2(v, p, K_STREAM[i]!);
     p = putPair(buf, v, p, sv[i * 2]!, sv[i * 2 + 1]!);
   }
   if (f.anomalies === null && f.expected === null) {
-    out.pos = put(v, p, K_NONE);
+    out.pos = put5(v, p, K_NONE);
     return;
   }
-  p = put(v, p, K_ANOMALIES);
+  p = put2(v, p, K_ANOMALIES);
   out.pos = p;
   if (f.anomalies) putText(out, write, JSON.stringify(Object.fromEntries(f.anomalies)));
   else {
