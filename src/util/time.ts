@@ -47,9 +47,31 @@ let dateWord1 = 0;
 const dayBytes = new Uint8Array(16).fill(48);
 const dayView = new DataView(dayBytes.buffer);
 
+/** Sets the date words to the day's "YYYY-MM-DDT" (Date's toISOString: proleptic Gregorian, UTC). */
 function setDay(day: number): void {
-  const date = new Date(day * 86400000).toISOString();
-  for (let i = 0; i < 11; i++) dayBytes[i] = date.charCodeAt(i);
+  // Years 0-9999 by arithmetic (days to civil date, H. Hinnant's algorithm): toISOString formats them through
+  // sprintf, and a listing changes day thousands of times. Other years through Date (their text differs: ±YYYYYY).
+  const z = day + 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  if (y >= 0 && y <= 9999) {
+    dayView.setUint16(0, DIGIT_PAIRS[Math.floor(y / 100)]!, true);
+    dayView.setUint16(2, DIGIT_PAIRS[y % 100]!, true);
+    dayBytes[4] = 45; // -
+    dayView.setUint16(5, DIGIT_PAIRS[m]!, true);
+    dayBytes[7] = 45;
+    dayView.setUint16(8, DIGIT_PAIRS[d]!, true);
+    dayBytes[10] = 84; // T
+  } else {
+    const date = new Date(day * 86400000).toISOString();
+    for (let i = 0; i < 11; i++) dayBytes[i] = date.charCodeAt(i);
+  }
   dateWord0 = dayView.getFloat64(0, true);
   dateWord1 = dayView.getFloat64(8, true);
   wordsDay = day;
