@@ -106,8 +106,15 @@ export function writeIsoTime(buf: Uint8Array, view: DataView, pos: number, sec: 
   }
   buf[pos + 19] = 46; // .
   pos += 20;
-  // nine digits, as pairs: [0,1] [2,3] [4,5] [6,7] [8]; then as many as asked for
-  const n = nsec | 0;
+  writeNineDigits(buf, view, pos, nsec);
+  pos += digits < 9 ? digits : 9;
+  buf[pos] = 90; // Z
+  return pos + 1;
+}
+
+/** An integer 0 ≤ n < 10^9 as nine digits with leading zeros, at `pos` (written as pairs: [0,1] [2,3] [4,5] [6,7] [8]). */
+export function writeNineDigits(buf: Uint8Array, view: DataView, pos: number, n: number): void {
+  n |= 0;
   const a = (n / 10000000) | 0;
   let r = n - a * 10000000;
   const b = (r / 100000) | 0;
@@ -120,9 +127,6 @@ export function writeIsoTime(buf: Uint8Array, view: DataView, pos: number, sec: 
   view.setUint16(pos + 4, DIGIT_PAIRS[c]!, true);
   view.setUint16(pos + 6, DIGIT_PAIRS[d]!, true);
   buf[pos + 8] = 48 + r - d * 10;
-  pos += digits < 9 ? digits : 9;
-  buf[pos] = 90; // Z
-  return pos + 1;
 }
 
 /** Copy a string known to be ASCII into `buf` at `pos`; returns the position after it. */
