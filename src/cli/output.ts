@@ -59,11 +59,18 @@ export function processOutput(stream: NodeJS.WriteStream): Output {
     if (stream.writableLength > 0) sink.buf = Buffer.allocUnsafe(SIZE);
     sink.pos = 0;
   };
+  // reserve also writes out the buffer on its first 32 calls: its call of flush() is then known to the optimizing
+  // compiler (V8 records calls once a function has run a few times) when a writer that inlines reserve is optimized;
+  // otherwise the writer was optimized again from scratch when the buffer first filled.
+  let warmup = 32;
   const sink: ByteSink = {
     buf: Buffer.allocUnsafe(SIZE),
     pos: 0,
     reserve: (n) => {
-      if (sink.buf.length - sink.pos < n) flush();
+      if (sink.buf.length - sink.pos < n || warmup > 0) {
+        warmup--;
+        flush();
+      }
     },
   };
   const drained = (): Promise<void> | null => {

@@ -2,7 +2,7 @@
  * A finished flow as a plain record: what `imtap inspect --flows` prints and what storage will write. Built once per
  * flow when it ends (not on the per-packet path).
  */
-import { addressText, C_BYTES, C_FIRST_SEC, C_FLAGS, C_LAST_SEC, C_PACKETS, C_PAYLOAD, clientText, flowEnd, flowStart, FlowState, serverText, type Flow } from './flow.js';
+import { addressText, clientText, Counter, type Flow, flowEnd, flowStart, FlowState, serverText } from './flow.js';
 import { DIGIT_PAIRS, isoTime, secondsBetween, writeAscii, writeIsoTime, writeNineDigits } from '../util/time.js';
 
 export interface FlowRecord {
@@ -101,8 +101,8 @@ export function flowJson(f: Flow, digits = 6): string {
     `"orientation":"${f.orientation}","vlan":${vlan},"tunnelDepth":${f.tunnelDepth},"start":"${isoTime(ss, sn, digits)}","end":"${isoTime(es, en, digits)}",` +
     `"durationSeconds":${String(secondsBetween(es, en, ss, sn))},` +
     `"state":"${stateOf(f)}","endReason":"${f.endReason ?? 'live'}",` +
-    `"packets":${two(c[C_PACKETS]!, c[C_PACKETS + 1]!)},"bytes":${two(c[C_BYTES]!, c[C_BYTES + 1]!)},"payloadBytes":${two(c[C_PAYLOAD]!, c[C_PAYLOAD + 1]!)},` +
-    `"tcpFlags":${tcp ? `["${flagText(c[C_FLAGS]!)}","${flagText(c[C_FLAGS + 1]!)}"]` : '[]'},` +
+    `"packets":${two(c[Counter.Packets]!, c[Counter.Packets + 1]!)},"bytes":${two(c[Counter.Bytes]!, c[Counter.Bytes + 1]!)},"payloadBytes":${two(c[Counter.Payload]!, c[Counter.Payload + 1]!)},` +
+    `"tcpFlags":${tcp ? `["${flagText(c[Counter.Flags]!)}","${flagText(c[Counter.Flags + 1]!)}"]` : '[]'},` +
     `"retransmissions":${two(st0?.retransmissions ?? 0, st1?.retransmissions ?? 0)},"outOfOrder":${two(st0?.outOfOrder ?? 0, st1?.outOfOrder ?? 0)},` +
     `"gaps":${two(st0?.gaps ?? 0, st1?.gaps ?? 0)},"gapBytes":${two(st0?.gapBytes ?? 0, st1?.gapBytes ?? 0)},` +
     `"anomalies":${f.anomalies ? JSON.stringify(Object.fromEntries(f.anomalies)) : '{}'},"expected":${JSON.stringify(f.expected?.analyzer ?? null)}}`
@@ -260,7 +260,7 @@ const K_FLAGS_UDP = chunk('],"tcpFlags":[],"retransmissions":[', 5);
 const K_FLAGS_C: (Chunk<5> | undefined)[] = [];
 const K_FLAGS_S: (Chunk<8> | undefined)[] = [];
 /** The counters written as pairs (index into Flow.c) and what comes before each but the first. */
-const COUNTERS = [C_PACKETS, C_BYTES, C_PAYLOAD];
+const COUNTERS = [Counter.Packets, Counter.Bytes, Counter.Payload];
 const K_COUNTERS = [K_PACKETS, K_BYTES, K_PAYLOAD];
 /** Before each stream counter pair but the first (retransmissions, outOfOrder, gaps, gapBytes). */
 const K_STREAM = [K_FLAGS_TCP /* not used */, chunk('],"outOfOrder":[', 2), chunk('],"gaps":[', 2), chunk('],"gapBytes":[', 2)];
@@ -423,8 +423,8 @@ let edgeNsec = 0;
 function edgeTime(c: number[], at: number, earliest: boolean): void {
   const ns = at + 2;
   let d = 0;
-  if (c[C_PACKETS + 1] === 0) d = 0;
-  else if (c[C_PACKETS] === 0) d = 1;
+  if (c[Counter.Packets + 1] === 0) d = 0;
+  else if (c[Counter.Packets] === 0) d = 1;
   else {
     const zeroFirst = c[at]! < c[at + 1]! || (c[at] === c[at + 1] && c[ns]! <= c[ns + 1]!);
     d = zeroFirst === earliest ? 0 : 1;
@@ -440,10 +440,10 @@ function edgeTime(c: number[], at: number, earliest: boolean): void {
  */
 export function writeFlowJson(f: Flow, digits: number, first: boolean, out: JsonBytes, write: (s: string) => void): void {
   const c = f.c;
-  edgeTime(c, C_FIRST_SEC, true);
+  edgeTime(c, Counter.FirstSec, true);
   const ss = edgeSec;
   const sn = edgeNsec;
-  edgeTime(c, C_LAST_SEC, false);
+  edgeTime(c, Counter.LastSec, false);
   const es = edgeSec;
   const en = edgeNsec;
   const st0 = f.streams[0];
@@ -514,8 +514,8 @@ export function writeFlowJson(f: Flow, digits: number, first: boolean, out: Json
   }
   if (tcp) {
     p = put2(v, p, K_FLAGS_TCP);
-    const a = c[C_FLAGS]! & 511;
-    const b = c[C_FLAGS + 1]! & 511;
+    const a = c[Counter.Flags]! & 511;
+    const b = c[Counter.Flags + 1]! & 511;
     p = put5(v, p, K_FLAGS_C[a] ?? (K_FLAGS_C[a] = chunk(`"${flagText(a)}",`, 5)));
     p = put8(v, p, K_FLAGS_S[b] ?? (K_FLAGS_S[b] = chunk(`"${flagText(b)}"],"retransmissions":[`, 8)));
   } else p = put5(v, p, K_FLAGS_UDP);

@@ -20,14 +20,30 @@ export type FlowEndReason = 'closed' | 'timeout' | 'evicted' | 'reused' | 'end_o
 /** How the client was told from the server. */
 export type Orientation = 'syn' | 'synack' | 'port' | 'first_packet' | 'expected';
 
-export const C_PACKETS = 0;
-export const C_BYTES = 2;
-export const C_PAYLOAD = 4;
-export const C_FLAGS = 6;
-export const C_FIRST_SEC = 8;
-export const C_FIRST_NSEC = 10;
-export const C_LAST_SEC = 12;
-export const C_LAST_NSEC = 14;
+/**
+ * The indices into Flow.c (below) as a const enum: TypeScript writes its members as number literals, where every
+ * use of an imported `const` is a load from a module cell, with a check that it is initialized, on the per-packet
+ * path. The C_* constants are the same numbers.
+ */
+export const enum Counter {
+  Packets = 0,
+  Bytes = 2,
+  Payload = 4,
+  Flags = 6,
+  FirstSec = 8,
+  FirstNsec = 10,
+  LastSec = 12,
+  LastNsec = 14,
+}
+
+export const C_PACKETS = Counter.Packets;
+export const C_BYTES = Counter.Bytes;
+export const C_PAYLOAD = Counter.Payload;
+export const C_FLAGS = Counter.Flags;
+export const C_FIRST_SEC = Counter.FirstSec;
+export const C_FIRST_NSEC = Counter.FirstNsec;
+export const C_LAST_SEC = Counter.LastSec;
+export const C_LAST_NSEC = Counter.LastNsec;
 
 export class Flow {
   /** Stable id: the order in which flows were first seen in this run, from 1. */
@@ -84,19 +100,19 @@ export class Flow {
 
   /** Packets per direction. */
   get packets(): number[] {
-    return [this.c[C_PACKETS]!, this.c[C_PACKETS + 1]!];
+    return [this.c[Counter.Packets]!, this.c[Counter.Packets + 1]!];
   }
   /** Frame bytes (original length, as tshark's conversation table counts). */
   get bytes(): number[] {
-    return [this.c[C_BYTES]!, this.c[C_BYTES + 1]!];
+    return [this.c[Counter.Bytes]!, this.c[Counter.Bytes + 1]!];
   }
   /** Transport payload bytes announced by the headers. */
   get payloadBytes(): number[] {
-    return [this.c[C_PAYLOAD]!, this.c[C_PAYLOAD + 1]!];
+    return [this.c[Counter.Payload]!, this.c[Counter.Payload + 1]!];
   }
   /** TCP flags seen, OR-ed, per direction. */
   get tcpFlags(): number[] {
-    return [this.c[C_FLAGS]!, this.c[C_FLAGS + 1]!];
+    return [this.c[Counter.Flags]!, this.c[Counter.Flags + 1]!];
   }
 
   constructor(id: number, proto: number, ipVersion: number) {
@@ -111,24 +127,24 @@ export class Flow {
   }
 }
 
-/** Time of the first (`at` = C_FIRST_SEC) or last (C_LAST_SEC) packet of either direction, as [sec, nsec]. */
+/** Time of the first (`at` = Counter.FirstSec) or last (Counter.LastSec) packet of either direction, as [sec, nsec]. */
 function edge(f: Flow, at: number, earliest: boolean): [number, number] {
   const c = f.c;
   const ns = at + 2;
-  if (c[C_PACKETS + 1] === 0) return [c[at]!, c[ns]!];
-  if (c[C_PACKETS] === 0) return [c[at + 1]!, c[ns + 1]!];
+  if (c[Counter.Packets + 1] === 0) return [c[at]!, c[ns]!];
+  if (c[Counter.Packets] === 0) return [c[at + 1]!, c[ns + 1]!];
   const zeroFirst = c[at]! < c[at + 1]! || (c[at] === c[at + 1] && c[ns]! <= c[ns + 1]!);
   return zeroFirst === earliest ? [c[at]!, c[ns]!] : [c[at + 1]!, c[ns + 1]!];
 }
 
 /** Earliest packet time of either direction, as [seconds, nanoseconds]. */
 export function flowStart(f: Flow): [number, number] {
-  return edge(f, C_FIRST_SEC, true);
+  return edge(f, Counter.FirstSec, true);
 }
 
 /** Latest packet time of either direction, as [seconds, nanoseconds]. */
 export function flowEnd(f: Flow): [number, number] {
-  return edge(f, C_LAST_SEC, false);
+  return edge(f, Counter.LastSec, false);
 }
 
 /** Dotted-quad or RFC 5952 text of a flow address. */
