@@ -208,8 +208,10 @@ export class FlowTable {
     if (this.vlanInKey && f.vlanOuter * 4099 + f.vlanInner !== vlan) return -1;
     if (p.ipVersion === 4) {
       if (f.ipVersion !== 4) return -1;
-      if (p.src4 === f.c0 && p.srcPort === f.cport && p.dst4 === f.s0 && p.dstPort === f.sport) return 0;
-      if (p.src4 === f.s0 && p.srcPort === f.sport && p.dst4 === f.c0 && p.dstPort === f.cport) return 1;
+      const src = p.src4 | 0; // the flow keeps addresses as int32 (see Flow.c0)
+      const dst = p.dst4 | 0;
+      if (src === f.c0 && p.srcPort === f.cport && dst === f.s0 && p.dstPort === f.sport) return 0;
+      if (src === f.s0 && p.srcPort === f.sport && dst === f.c0 && p.dstPort === f.cport) return 1;
       return -1;
     }
     return f.ipVersion === 6 ? direction6(f, p) : -1;
@@ -241,21 +243,19 @@ export class FlowTable {
     const d6 = p.dst6;
     if (senderIsClient) {
       if (p.ipVersion === 4) {
-        f.c0 = p.src4;
-        f.s0 = p.dst4;
+        f.c0 = p.src4 | 0;
+        f.s0 = p.dst4 | 0;
       } else {
-        [f.c0, f.c1, f.c2, f.c3] = [s6[0]!, s6[1]!, s6[2]!, s6[3]!];
-        [f.s0, f.s1, f.s2, f.s3] = [d6[0]!, d6[1]!, d6[2]!, d6[3]!];
+        setV6(f, s6, d6);
       }
       f.cport = p.srcPort;
       f.sport = p.dstPort;
     } else {
       if (p.ipVersion === 4) {
-        f.c0 = p.dst4;
-        f.s0 = p.src4;
+        f.c0 = p.dst4 | 0;
+        f.s0 = p.src4 | 0;
       } else {
-        [f.c0, f.c1, f.c2, f.c3] = [d6[0]!, d6[1]!, d6[2]!, d6[3]!];
-        [f.s0, f.s1, f.s2, f.s3] = [s6[0]!, s6[1]!, s6[2]!, s6[3]!];
+        setV6(f, d6, s6);
       }
       f.cport = p.dstPort;
       f.sport = p.srcPort;
@@ -455,9 +455,29 @@ export class FlowTable {
 function direction6(f: Flow, p: DecodedPacket): number {
   const s = p.src6;
   const t = p.dst6;
-  if (p.srcPort === f.cport && p.dstPort === f.sport && s[0] === f.c0 && s[1] === f.c1 && s[2] === f.c2 && s[3] === f.c3 && t[0] === f.s0 && t[1] === f.s1 && t[2] === f.s2 && t[3] === f.s3) return 0;
-  if (p.srcPort === f.sport && p.dstPort === f.cport && s[0] === f.s0 && s[1] === f.s1 && s[2] === f.s2 && s[3] === f.s3 && t[0] === f.c0 && t[1] === f.c1 && t[2] === f.c2 && t[3] === f.c3) return 1;
+  const s0 = s[0]! | 0;
+  const s1 = s[1]! | 0;
+  const s2 = s[2]! | 0;
+  const s3 = s[3]! | 0;
+  const t0 = t[0]! | 0;
+  const t1 = t[1]! | 0;
+  const t2 = t[2]! | 0;
+  const t3 = t[3]! | 0;
+  if (p.srcPort === f.cport && p.dstPort === f.sport && s0 === f.c0 && s1 === f.c1 && s2 === f.c2 && s3 === f.c3 && t0 === f.s0 && t1 === f.s1 && t2 === f.s2 && t3 === f.s3) return 0;
+  if (p.srcPort === f.sport && p.dstPort === f.cport && s0 === f.s0 && s1 === f.s1 && s2 === f.s2 && s3 === f.s3 && t0 === f.c0 && t1 === f.c1 && t2 === f.c2 && t3 === f.c3) return 1;
   return -1;
+}
+
+/** A flow's IPv6 client and server addresses, as int32 words (see Flow.c0). */
+function setV6(f: Flow, client: Uint32Array, server: Uint32Array): void {
+  f.c0 = client[0]! | 0;
+  f.c1 = client[1]! | 0;
+  f.c2 = client[2]! | 0;
+  f.c3 = client[3]! | 0;
+  f.s0 = server[0]! | 0;
+  f.s1 = server[1]! | 0;
+  f.s2 = server[2]! | 0;
+  f.s3 = server[3]! | 0;
 }
 
 /** 1 when the destination port looks like the service (sender is the client), -1 for the source, 0 undecided. */

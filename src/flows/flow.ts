@@ -50,7 +50,9 @@ export class Flow {
   readonly id: number;
   readonly proto: number; // 6 or 17
   readonly ipVersion: number;
-  // Client and server addresses: IPv4 in c0/s0; IPv6 as four big-endian words.
+  // Client and server addresses: IPv4 in c0/s0; IPv6 as four big-endian words. Each as a signed 32-bit integer
+  // (`x >>> 0` is the unsigned word): V8 keeps those in the object, where an unsigned word from 2^31 up took a
+  // separate heap number for every address field of every flow.
   c0 = 0;
   c1 = 0;
   c2 = 0;
