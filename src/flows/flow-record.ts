@@ -257,8 +257,8 @@ const K_PAYLOAD = chunk('],"payloadBytes":[', 3);
 const K_FLAGS_TCP = chunk('],"tcpFlags":[', 2);
 const K_FLAGS_UDP = chunk('],"tcpFlags":[],"retransmissions":[', 5);
 /** `"SYN,ACK",` (client side) and `"SYN,ACK"],"retransmissions":[` (server side) per flag combination, made when first used. */
-const K_FLAGS_C: (Chunk<5> | undefined)[] = [];
-const K_FLAGS_S: (Chunk<8> | undefined)[] = [];
+const K_FLAGS_C: (Chunk<5> | undefined)[] = new Array<Chunk<5> | undefined>(512).fill(undefined);
+const K_FLAGS_S: (Chunk<8> | undefined)[] = new Array<Chunk<8> | undefined>(512).fill(undefined);
 /** The counters written as pairs (index into Flow.c) and what comes before each but the first. */
 const COUNTERS = [Counter.Packets, Counter.Bytes, Counter.Payload];
 const K_COUNTERS = [K_PACKETS, K_BYTES, K_PAYLOAD];
@@ -439,6 +439,28 @@ function edgeTime(c: number[], at: number, earliest: boolean): void {
  * encoding strings otherwise.
  */
 export function writeFlowJson(f: Flow, digits: number, first: boolean, out: JsonBytes, write: (s: string) => void): void {
+  out.reserve(RECORD_MAX);
+  const buf = out.buf;
+  if (buf !== viewOf) {
+    viewOf = buf;
+    view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+  out.pos = writeRecord(f, digits, first, buf, view, out.pos);
+  if (f.anomalies === null && f.expected === null) return;
+  if (f.anomalies) putText(out, write, JSON.stringify(Object.fromEntries(f.anomalies)));
+  else putText(out, write, '{}');
+  putText(out, write, ',"expected":');
+  putText(out, write, f.expected ? JSON.stringify(f.expected.analyzer ?? null) : 'null');
+  putText(out, write, '}');
+}
+
+/**
+ * The record into `buf` from `pos` (at least RECORD_MAX bytes free), through `"anomalies":` when the flow has
+ * anomalies or an expectation, else whole; returns the position after it. Apart from writeFlowJson, which inlines
+ * the output's reserve (and what that calls, whose changes can make V8 optimize it again): this, the bulk of the
+ * work, is optimized once.
+ */
+function writeRecord(f: Flow, digits: number, first: boolean, buf: Uint8Array, v: DataView, pos: number): number {
   const c = f.c;
   edgeTime(c, Counter.FirstSec, true);
   const ss = edgeSec;
@@ -449,14 +471,7 @@ export function writeFlowJson(f: Flow, digits: number, first: boolean, out: Json
   const st0 = f.streams[0];
   const st1 = f.streams[1];
   const tcp = f.proto === 6;
-  out.reserve(RECORD_MAX);
-  const buf = out.buf;
-  if (buf !== viewOf) {
-    viewOf = buf;
-    view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  }
-  const v = view;
-  let p = put2(v, out.pos, first ? K_ID_FIRST : K_ID_NEXT);
+  let p = put2(v, pos, first ? K_ID_FIRST : K_ID_NEXT);
   p = putNum(buf, v, p, f.id);
   p = put4(v, p, tcp ? K_TCP_CLIENT : K_UDP_CLIENT);
   p = putAddress(buf, v, p, f.ipVersion, f.c0, f.c1, f.c2, f.c3);
@@ -508,10 +523,7 @@ export function writeFlowJson(f: Flow, digits: number, first: boolean, out: Json
     f.expected === null &&
     (st0 === null || (st0.retransmissions === 0 && st0.outOfOrder === 0 && st0.gaps === 0 && st0.gapBytes === 0)) &&
     (st1 === null || (st1.retransmissions === 0 && st1.outOfOrder === 0 && st1.gaps === 0 && st1.gapBytes === 0));
-  if (plain && !tcp) {
-    out.pos = put15(v, p, K_UDP_ZERO_TAIL);
-    return;
-  }
+  if (plain && !tcp) return put15(v, p, K_UDP_ZERO_TAIL);
   if (tcp) {
     p = put2(v, p, K_FLAGS_TCP);
     const a = c[Counter.Flags]! & 511;
@@ -519,10 +531,7 @@ export function writeFlowJson(f: Flow, digits: number, first: boolean, out: Json
     p = put5(v, p, K_FLAGS_C[a] ?? (K_FLAGS_C[a] = chunk(`"${flagText(a)}",`, 5)));
     p = put8(v, p, K_FLAGS_S[b] ?? (K_FLAGS_S[b] = chunk(`"${flagText(b)}"],"retransmissions":[`, 8)));
   } else p = put5(v, p, K_FLAGS_UDP);
-  if (plain) {
-    out.pos = put11(v, p, K_ZERO_TAIL);
-    return;
-  }
+  if (plain) return put11(v, p, K_ZERO_TAIL);
   const sv = streamValues;
   sv[0] = st0?.retransmissions ?? 0;
   sv[1] = st1?.retransmissions ?? 0;
@@ -536,18 +545,6 @@ export function writeFlowJson(f: Flow, digits: number, first: boolean, out: Json
     if (i > 0) p = put2(v, p, K_STREAM[i]!);
     p = putPair(buf, v, p, sv[i * 2]!, sv[i * 2 + 1]!);
   }
-  if (f.anomalies === null && f.expected === null) {
-    out.pos = put5(v, p, K_NONE);
-    return;
-  }
-  p = put2(v, p, K_ANOMALIES);
-  out.pos = p;
-  if (f.anomalies) putText(out, write, JSON.stringify(Object.fromEntries(f.anomalies)));
-  else {
-    out.buf[out.pos++] = 123;
-    out.buf[out.pos++] = 125;
-  }
-  putText(out, write, ',"expected":');
-  putText(out, write, f.expected ? JSON.stringify(f.expected.analyzer ?? null) : 'null');
-  putText(out, write, '}');
+  if (f.anomalies === null && f.expected === null) return put5(v, p, K_NONE);
+  return put2(v, p, K_ANOMALIES);
 }
