@@ -10,7 +10,7 @@ export interface Output {
   drained?(): Promise<void> | null;
   /**
    * Direct access to the output buffer, for writers of long ASCII listings (the flow listing writes JSON bytes here
-   * instead of making strings). Absent where writes are not buffered (a terminal, memoryOutput): write text then.
+   * instead of making strings). Absent on a terminal, which gets each write at once: write text then.
    */
   readonly bytes?: ByteSink;
   readonly isTTY: boolean;
@@ -59,18 +59,11 @@ export function processOutput(stream: NodeJS.WriteStream): Output {
     if (stream.writableLength > 0) sink.buf = Buffer.allocUnsafe(SIZE);
     sink.pos = 0;
   };
-  // reserve also writes out the buffer on its first 32 calls: its call of flush() is then known to the optimizing
-  // compiler (V8 records calls once a function has run a few times) when a writer that inlines reserve is optimized;
-  // otherwise the writer was optimized again from scratch when the buffer first filled.
-  let warmup = 32;
   const sink: ByteSink = {
     buf: Buffer.allocUnsafe(SIZE),
     pos: 0,
     reserve: (n) => {
-      if (sink.buf.length - sink.pos < n || warmup > 0) {
-        warmup--;
-        flush();
-      }
+      if (sink.buf.length - sink.pos < n) flush();
     },
   };
   const drained = (): Promise<void> | null => {
