@@ -329,8 +329,9 @@ function putNum(buf: Uint8Array, view: DataView, pos: number, n: number): number
     buf[pos] = 48 + n;
     return pos + 1;
   }
+  const pairs = DIGIT_PAIRS; // (one load of the imported binding, not one per use)
   if (n < 100) {
-    view.setUint16(pos, DIGIT_PAIRS[n]!, true);
+    view.setUint16(pos, pairs[n]!, true);
     return pos + 2;
   }
   const len = n < 1e3 ? 3 : n < 1e4 ? 4 : n < 1e5 ? 5 : n < 1e6 ? 6 : n < 1e7 ? 7 : n < 1e8 ? 8 : n < 1e9 ? 9 : 10;
@@ -338,10 +339,10 @@ function putNum(buf: Uint8Array, view: DataView, pos: number, n: number): number
   while (n >= 100) {
     const q = Math.floor(n / 100);
     e -= 2;
-    view.setUint16(e, DIGIT_PAIRS[n - q * 100]!, true);
+    view.setUint16(e, pairs[n - q * 100]!, true);
     n = q;
   }
-  if (n >= 10) view.setUint16(e - 2, DIGIT_PAIRS[n]!, true);
+  if (n >= 10) view.setUint16(e - 2, pairs[n]!, true);
   else buf[e - 1] = 48 + n;
   return pos + len;
 }

@@ -37,12 +37,12 @@ export function secondsBetween(aSec: number, aNsec: number, bSec: number, bNsec:
 /** ASCII of 0..99 as little-endian 16-bit words ("07" → 0x3730), for writing two digits at once. */
 export const DIGIT_PAIRS = Uint16Array.from({ length: 100 }, (_, n) => (48 + Math.floor(n / 10)) | ((48 + (n % 10)) << 8));
 
-// "YYYY-MM-DDT" of the last day written by writeIsoTime, as two float64 words (its first 8 bytes, then the other 3
-// padded with '0's that the time of day overwrites), so that it is copied with two stores. Bytes of ASCII text never
-// make a NaN, so the words copy exactly.
+// "YYYY-MM-DDT" of the last day written by writeIsoTime: its first 8 bytes as a float64 word (one store; bytes of
+// ASCII text never make a NaN, so the word copies exactly), and "DDT" as the low 24 bits of a 32-bit word that the
+// first digit of the hour completes.
 let wordsDay = NaN;
-let dateWord0 = 0;
-let dateWord1 = 0;
+let dateWord = 0;
+let dayDDT = 0;
 
 const dayBytes = new Uint8Array(16).fill(48);
 const dayView = new DataView(dayBytes.buffer);
@@ -72,44 +72,54 @@ function setDay(day: number): void {
     const date = new Date(day * 86400000).toISOString();
     for (let i = 0; i < 11; i++) dayBytes[i] = date.charCodeAt(i);
   }
-  dateWord0 = dayView.getFloat64(0, true);
-  dateWord1 = dayView.getFloat64(8, true);
+  dateWord = dayView.getFloat64(0, true);
+  dayDDT = dayBytes[8]! | (dayBytes[9]! << 8) | (dayBytes[10]! << 16);
   wordsDay = day;
 }
 
 /**
  * isoTime(sec, nsec, digits) written as ASCII into `buf` at `pos`; returns the position after it. `view` is a
  * DataView of the same bytes as `buf`, and at least 64 bytes must be free from `pos` (the text is at most 31 bytes;
- * the rest may be written over). The same text without making a string: a flow listing writes two per flow.
+ * the rest may be written over). The same text without making a string: a flow listing writes two per flow. Written
+ * as 8-, 4- and 2-byte words put together from digit pairs (DataView stores are what the time costs).
  */
 export function writeIsoTime(buf: Uint8Array, view: DataView, pos: number, sec: number, nsec: number, digits = 9): number {
   // Anything unusual (a time outside Date's range, a fraction of a second given as ≥ 10^9 ns) as isoTime has it.
   if (!(Number.isInteger(sec) && Math.abs(sec) < 8.64e12 && nsec >= 0 && nsec < 1e9 && Number.isInteger(nsec) && Number.isInteger(digits))) {
     return writeAscii(buf, pos, isoTime(sec, nsec, digits));
   }
+  const pairs = DIGIT_PAIRS;
   const day = Math.floor(sec / 86400);
   if (day !== wordsDay) setDay(day);
-  view.setFloat64(pos, dateWord0, true);
-  view.setFloat64(pos + 8, dateWord1, true);
   const s = (sec - day * 86400) | 0;
   const h = (s / 3600) | 0;
   const ms = s - h * 3600;
   const m = (ms / 60) | 0;
-  view.setUint16(pos + 11, DIGIT_PAIRS[h]!, true);
-  buf[pos + 13] = 58; // :
-  view.setUint16(pos + 14, DIGIT_PAIRS[m]!, true);
-  buf[pos + 16] = 58;
-  view.setUint16(pos + 17, DIGIT_PAIRS[ms - m * 60]!, true);
+  const hh = pairs[h]!;
+  // YYYY-MM- | DDTH | H:MM | :SS. (little-endian words: the first character in the low byte)
+  view.setFloat64(pos, dateWord, true);
+  view.setUint32(pos + 8, dayDDT | ((hh & 0xff) << 24), true);
+  view.setUint32(pos + 12, (hh >> 8) | 0x3a00 | (pairs[m]! << 16), true);
+  view.setUint32(pos + 16, 0x3a | (pairs[ms - m * 60]! << 8) | (46 << 24), true);
   if (digits <= 0) {
-    buf[pos + 19] = 90; // Z
+    buf[pos + 19] = 90; // Z over the '.'
     return pos + 20;
   }
-  buf[pos + 19] = 46; // .
-  pos += 20;
-  writeNineDigits(buf, view, pos, nsec);
-  pos += digits < 9 ? digits : 9;
-  buf[pos] = 90; // Z
-  return pos + 1;
+  // nine digits as pairs [0,1] [2,3] [4,5] [6,7] and [8] + 'Z'; with fewer digits, the 'Z' goes after them
+  const n = nsec | 0;
+  const a = (n / 10000000) | 0;
+  let r = n - a * 10000000;
+  const b = (r / 100000) | 0;
+  r -= b * 100000;
+  const c = (r / 1000) | 0;
+  r -= c * 1000;
+  const d = (r / 10) | 0;
+  view.setUint32(pos + 20, pairs[a]! | (pairs[b]! << 16), true);
+  view.setUint32(pos + 24, pairs[c]! | (pairs[d]! << 16), true);
+  view.setUint16(pos + 28, 48 + r - d * 10 + (90 << 8), true);
+  if (digits >= 9) return pos + 30;
+  buf[pos + 20 + digits] = 90; // Z
+  return pos + 21 + digits;
 }
 
 /** An integer 0 ≤ n < 10^9 as nine digits with leading zeros, at `pos` (written as pairs: [0,1] [2,3] [4,5] [6,7] [8]). */
