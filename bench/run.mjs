@@ -6,7 +6,8 @@
 //
 // The corpus is built once by ../shared/bench/make-corpus.sh (needs tcprewrite from Debian's tcpreplay and
 // mergecap/editcap/capinfos from tshark) into bench/.corpus/, and reused by later runs.
-// Wall time is the median of --runs runs, taken alternately so that the machine's state affects all alike.
+// Wall time is the median of --runs runs, taken alternately so that the machine's state affects all alike; the ratio
+// to limit-walk is given both as the ratio of the medians and as the median of each round's ratio.
 // Peak memory is the maximum resident set size, from /usr/bin/time where installed, else from a hook that
 // reports Node's own maxRSS at exit (Node tools only).
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -81,7 +82,15 @@ function measure(tools, file) {
       res.get(t.name).rss.push(r.rssMiB);
     }
   }
-  return tools.map((t) => ({ name: t.name, seconds: median(res.get(t.name).seconds), rssMiB: Math.max(...res.get(t.name).rss) }));
+  // The ratio to the first tool (limit-walk) within each round, then its median: steadier than the ratio of the
+  // medians when the machine's load changes during the run.
+  const ref = res.get(tools[0].name).seconds;
+  return tools.map((t) => ({
+    name: t.name,
+    seconds: median(res.get(t.name).seconds),
+    perRunRatio: median(res.get(t.name).seconds.map((s, i) => s / ref[i])),
+    rssMiB: Math.max(...res.get(t.name).rss),
+  }));
 }
 
 const tools = [
@@ -111,10 +120,10 @@ const size = fs.statSync(big).size;
 console.log(`corpus: ${path.relative(ROOT, big)}, ${(size / 1e6).toFixed(1)} MB; ${runs} runs each, median wall time; node ${process.version}`);
 const rows = measure(tools, big);
 const floor = rows.find((r) => r.name === 'limit-walk');
-console.log('\n| tool | wall s | MB/s | × limit-walk | peak RSS MiB |');
-console.log('|---|---:|---:|---:|---:|');
+console.log('\n| tool | wall s | MB/s | × limit-walk | × limit-walk, per run | peak RSS MiB |');
+console.log('|---|---:|---:|---:|---:|---:|');
 for (const r of rows) {
-  console.log(`| ${r.name} | ${r.seconds.toFixed(3)} | ${(size / 1e6 / r.seconds).toFixed(0)} | ${(r.seconds / floor.seconds).toFixed(2)} | ${r.rssMiB.toFixed(0)} |`);
+  console.log(`| ${r.name} | ${r.seconds.toFixed(3)} | ${(size / 1e6 / r.seconds).toFixed(0)} | ${(r.seconds / floor.seconds).toFixed(2)} | ${r.perRunRatio.toFixed(2)} | ${r.rssMiB.toFixed(0)} |`);
 }
 
 // Peak memory must not follow the size of the input.
@@ -122,7 +131,7 @@ const memory = [];
 const mine = tools.filter((t) => t.name.startsWith('imtap'));
 for (const n of [small, large]) {
   const f = corpus(n);
-  for (const r of measure(mine, f)) memory.push({ copies: n, bytes: fs.statSync(f).size, ...r });
+  for (const { perRunRatio: _, ...r } of measure(mine, f)) memory.push({ copies: n, bytes: fs.statSync(f).size, ...r });
 }
 console.log(`\n| tool | peak RSS MiB, ${small} copies | peak RSS MiB, ${large} copies | ratio |`);
 console.log('|---|---:|---:|---:|');
