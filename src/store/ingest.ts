@@ -22,8 +22,10 @@ import type { FlowLimits } from '../flows/options.js';
 import type { Store } from './db.js';
 import { tableDef, TABLES } from './schema.js';
 import { TableWriter } from './writer.js';
-import { Dispatcher, imVerdict, type ImRow } from '../decoders/im/dispatch.js';
+import { Dispatcher, flowVerdict, type ImRow } from '../decoders/im/dispatch.js';
 import { defaultRegistry } from '../decoders/im/protocols.js';
+import { loadAppRules, type AppRules } from '../decoders/apps/rules.js';
+import { DnsCache, type NameCache } from '../decoders/apps/dns-cache.js';
 
 export interface IngestOptions {
   /** Name of the sensor or tap the capture comes from. */
@@ -41,6 +43,10 @@ export interface IngestOptions {
   extractDir?: string | null;
   /** Run the IM protocol analyzers (default true; false: flows only, as `inspect --flows` sees them). */
   analyze?: boolean;
+  /** Host-name and address rules naming apps (default: the built-in data files, `loadAppRules()`). */
+  rules?: AppRules;
+  /** Names clients resolved by DNS, kept across the captures of one run (default: a cache for this capture alone). */
+  names?: NameCache;
 }
 
 /** Rows the IM analyzers wrote, per table. */
@@ -67,6 +73,9 @@ export interface IngestResult {
   im: ImCounts;
   summary: CaptureSummary | null;
 }
+
+/** Tables the analyzers write besides flows and anomalies. */
+const ANALYZER_TABLES = ['accounts', 'messages', 'transfers', 'contacts', 'events', 'tls', 'dns', 'http'] as const;
 
 const noIm = (): ImCounts => ({ imFlows: 0, accounts: 0, messages: 0, transfers: 0, contacts: 0, events: 0 });
 
@@ -208,7 +217,7 @@ export async function ingestCapture(store: Store, path: string, opts: IngestOpti
     const im = noIm();
     const analyze = opts.analyze ?? true;
     const imWriters = new Map<string, TableWriter>();
-    if (analyze) for (const t of ['accounts', 'messages', 'transfers', 'contacts', 'events']) imWriters.set(t, await TableWriter.open(conn, tableDef(t)));
+    if (analyze) for (const t of ANALYZER_TABLES) imWriters.set(t, await TableWriter.open(conn, tableDef(t)));
     const imRow = (table: string, row: ImRow) => {
       if (table === 'anomalies') {
         nanom++;
@@ -218,12 +227,12 @@ export async function ingestCapture(store: Store, path: string, opts: IngestOpti
       const w = imWriters.get(table);
       if (w === undefined) throw new Error(`an IM analyzer wrote to ${table}, which is not an IM table`);
       w.append({ ...row, capture_id: captureId });
-      im[table as keyof ImCounts]++;
+      if (table in im) im[table as keyof ImCounts]++;
     };
     const writeFlow = (f: Flow) => {
       nflows++;
-      const v = analyze ? imVerdict(f) : null;
-      if (v !== null) im.imFlows++;
+      const v = analyze ? flowVerdict(f) : null;
+      if (v !== null && v.app !== null) im.imFlows++;
       const c = f.c;
       const st0 = f.streams[0];
       const st1 = f.streams[1];
@@ -274,7 +283,13 @@ export async function ingestCapture(store: Store, path: string, opts: IngestOpti
     if (opts.onProgress) readOpts.onProgress = opts.onProgress;
     const flowLimits = opts.flowLimits ? { flowLimits: opts.flowLimits } : {};
     const dispatcher = analyze
-      ? new Dispatcher(defaultRegistry(), { output: { row: imRow }, onFlowEnd: writeFlow, extract: { dir: opts.extractDir ?? null, prefix: `c${captureId}` } })
+      ? new Dispatcher(defaultRegistry(), {
+          output: { row: imRow },
+          onFlowEnd: writeFlow,
+          extract: { dir: opts.extractDir ?? null, prefix: `c${captureId}` },
+          rules: opts.rules ?? loadAppRules(),
+          names: opts.names ?? new DnsCache(),
+        })
       : null;
     const { summary, stats } = await inspectCapture(path, readOpts, dispatcher ? { handler: dispatcher, ...flowLimits } : { onFlow: writeFlow, ...flowLimits });
     const { firstSec, firstNsec, lastSec, lastNsec, bytes } = stats;

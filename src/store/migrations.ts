@@ -37,8 +37,15 @@ const V1_TO_V2: Migration = {
   ],
 };
 
+/** 2 → 3: the evidence tables of the encrypted-app analyzers (tls, dns, http). Column docs of flows changed (comments only). */
+const V2_TO_V3: Migration = {
+  from: 2,
+  to: 3,
+  statements: [...tableStatements(tableDef('tls')), ...tableStatements(tableDef('dns')), ...tableStatements(tableDef('http'))],
+};
+
 /** Version 1 is the first schema. */
-export const MIGRATIONS: readonly Migration[] = [V1_TO_V2];
+export const MIGRATIONS: readonly Migration[] = [V1_TO_V2, V2_TO_V3];
 
 /**
  * The steps from `from` to `to`, in order. Throws when a step is missing or a step does not go up by one, naming

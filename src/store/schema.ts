@@ -43,7 +43,7 @@ export interface TableDef {
 }
 
 /** The version of the schema this code writes; stored in `schema_version`. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 const col = (name: string, type: DuckType, nullable: boolean, doc: string, values?: readonly string[]): ColumnDef =>
   values === undefined ? { name, type, nullable, doc } : { name, type, nullable, doc, values };
@@ -109,14 +109,14 @@ export const TABLES: TableDef[] = [
       col('retransmissions', 'BIGINT', true, 'TCP: segments seen again (same or overlapping sequence range).'),
       col('vlan', 'INTEGER', true, 'Outermost VLAN id; null when untagged.'),
       col('tunnel_depth', 'UTINYINT', false, 'Encapsulations peeled off to reach the flow (GTP-U, GRE, IP-in-IP); 0 for none.'),
-      col('protocol', 'VARCHAR', true, 'IM protocol recognised on the flow (irc, xmpp, msnp, ymsg, oscar, sip…); null when none.'),
-      col('app', 'VARCHAR', true, 'Application or service (e.g. a network or vendor name); null when unknown.'),
-      col('app_kind', 'VARCHAR', true, 'What the flow carries for the app: chat, call, file, presence, control.'),
-      col('method', 'VARCHAR', true, 'How the classification was made: payload, port, ip, hostname, expected, cache.'),
+      col('protocol', 'VARCHAR', true, 'Wire protocol recognised on the flow: an IM protocol (irc, xmpp, msnp, ymsg, oscar, gadugadu, sip, msrp…) or a carrier (tls, quic, dns, http, stun, rtp…); unknown when payload was seen but not recognised, none when the flow carried no payload; null when analysis was off.'),
+      col('app', 'VARCHAR', true, 'The IM service (aim, icq, msn, yahoo, irc, xmpp, whatsapp, signal, telegram, teams…); null when the flow is not IM or the app is unknown.'),
+      col('app_kind', 'VARCHAR', true, 'What the flow carries for the app: chat, call, file, web (the app used through its web site or web messaging), presence, control.'),
+      col('method', 'VARCHAR', true, 'How the app was recognised: payload, sni, quic_sni, certificate, http, dns (a name the client resolved), stun, ip (an address range), port, expected (announced by another flow).'),
       col('confidence', 'DOUBLE', true, 'Confidence of the classification, 0 to 1.'),
-      col('server_name', 'VARCHAR', true, 'Server name seen in the flow (TLS SNI, HTTP Host, protocol greeting, DNS answer).'),
+      col('server_name', 'VARCHAR', true, 'Server name seen in the flow (TLS/QUIC SNI, certificate name, HTTP Host, protocol greeting) or inherited from a DNS answer.'),
       col('anomalies', 'VARCHAR', true, 'Anomaly codes seen on the flow, comma-separated (details in `anomalies`).'),
-      col('encrypted', 'BOOLEAN', true, 'True when an IM protocol recognised on the flow switched to TLS (STARTTLS): nothing after that is readable; null otherwise.'),
+      col('encrypted', 'BOOLEAN', true, 'True when the flow\'s content is encrypted (TLS, QUIC, DTLS, an app\'s own encryption, or an IM protocol that switched to TLS with STARTTLS); false when it was read in clear; null when not analysed.'),
     ],
   },
   {
@@ -194,6 +194,54 @@ export const TABLES: TableDef[] = [
       col('target', 'VARCHAR', true, 'Channel, room or other account the event concerns.'),
       col('detail', 'VARCHAR', true, 'The rest: new nick, part or quit reason, presence show/status, CTCP command.'),
       col('direction', 'VARCHAR', true, 'c2s (sent by the flow\'s client) or s2c (sent to it).'),
+    ],
+  },
+  {
+    name: 'tls',
+    doc: 'One row per TLS or QUIC handshake seen: what the client asked for and, before TLS 1.3, what the server answered.',
+    columns: [
+      ...rowOrigin('Timestamp of the packet that completed the ClientHello.'),
+      col('transport', 'VARCHAR', false, 'tls (over TCP), quic (in QUIC Initial packets) or dtls.'),
+      col('sni', 'VARCHAR', true, 'Server name the client asked for (SNI); null when absent.'),
+      col('ech', 'BOOLEAN', false, 'The ClientHello offered Encrypted ClientHello (the SNI is then the public, outer name).'),
+      col('alpn', 'VARCHAR', true, 'ALPN protocols offered, comma-separated in the client\'s order.'),
+      col('versions', 'VARCHAR', true, 'TLS versions the client offered (supported_versions, else the ClientHello version), comma-separated: 1.3, 1.2…'),
+      col('ja4', 'VARCHAR', true, 'JA4 client fingerprint of the ClientHello.'),
+      col('quic_version', 'VARCHAR', true, 'QUIC version of the Initial packets, hex (0x00000001, 0x6b3343cf); null for TLS over TCP.'),
+      col('server_version', 'VARCHAR', true, 'TLS version the server chose (ServerHello); null when not seen.'),
+      col('cipher', 'VARCHAR', true, 'Cipher suite the server chose, hex (0x1301); null when not seen.'),
+      col('cert_subject', 'VARCHAR', true, 'Subject CN of the server certificate, when visible (TLS 1.2 and earlier).'),
+      col('cert_names', 'VARCHAR', true, 'Subject alternative DNS names of the server certificate, comma-separated, when visible.'),
+      col('cert_issuer', 'VARCHAR', true, 'Issuer of the server certificate (its CN and O), when visible.'),
+    ],
+  },
+  {
+    name: 'dns',
+    doc: 'One row per DNS question and per answer record, over UDP or TCP (mDNS and LLMNR included).',
+    columns: [
+      ...rowOrigin('Timestamp of the packet carrying the message.'),
+      col('query_id', 'INTEGER', false, 'DNS transaction id.'),
+      col('response', 'BOOLEAN', false, 'False for a query, true for a response.'),
+      col('qname', 'VARCHAR', true, 'The name asked about (first question), lower-case, without the final dot.'),
+      col('qtype', 'VARCHAR', true, 'Record type asked (A, AAAA, CNAME, HTTPS…; TYPEnnn when unnamed).'),
+      col('rcode', 'VARCHAR', true, 'Response code (NOERROR, NXDOMAIN…); null for queries.'),
+      col('answer_name', 'VARCHAR', true, 'Owner name of the answer record; null on the row of a query or of a response without answers.'),
+      col('answer_type', 'VARCHAR', true, 'Type of the answer record.'),
+      col('answer', 'VARCHAR', true, 'Answer data as text: an address, a name (CNAME, PTR, NS), or the type\'s presentation form.'),
+      col('ttl', 'BIGINT', true, 'Time to live of the answer record, in seconds.'),
+    ],
+  },
+  {
+    name: 'http',
+    doc: 'One row per plain-HTTP request seen, with its response when seen.',
+    columns: [
+      ...rowOrigin('Timestamp of the packet that completed the request head.'),
+      col('method', 'VARCHAR', false, 'Request method (GET, POST, CONNECT…).'),
+      col('host', 'VARCHAR', true, 'Host header (or the authority of an absolute URI).'),
+      col('uri', 'VARCHAR', true, 'Request target as sent, cut at 2048 bytes.'),
+      col('user_agent', 'VARCHAR', true, 'User-Agent header.'),
+      col('content_type', 'VARCHAR', true, 'Content-Type of the request body, when there is one.'),
+      col('status', 'INTEGER', true, 'Response status code; null when no response was seen.'),
     ],
   },
   {

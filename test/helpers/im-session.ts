@@ -20,6 +20,14 @@ export interface Recorded {
   app: string | null;
   kind: string | null;
   serverName: string | null;
+  /** identify() and hostName() calls, in order. */
+  identified: { app: string | null; kind: string; method: string; confidence: number }[];
+  hostNames: { name: string; source: string }[];
+  resolved: { name: string; address: string; ttl: number }[];
+  /** ctx.row() rows per table. */
+  rows: Record<string, Record<string, unknown>[]>;
+  protocol: string | null;
+  done: boolean;
   files: Map<string, Buffer>;
 }
 
@@ -48,6 +56,12 @@ export function recordingContext(ep: Endpoints = {}): { ctx: SessionContext; rec
     app: null,
     kind: null,
     serverName: null,
+    identified: [],
+    hostNames: [],
+    resolved: [],
+    rows: {},
+    protocol: null,
+    done: false,
     files: new Map(),
   };
   const ctx: SessionContext = {
@@ -75,6 +89,20 @@ export function recordingContext(ep: Endpoints = {}): { ctx: SessionContext; rec
     },
     setServerName: (n) => {
       rec.serverName = n;
+    },
+    identify: (app, kind, method, confidence) => void rec.identified.push({ app, kind, method, confidence }),
+    hostName: (name, source) => {
+      rec.hostNames.push({ name, source });
+      rec.serverName ??= name;
+      return null;
+    },
+    resolved: (_ts, name, address, ttl) => void rec.resolved.push({ name, address, ttl }),
+    row: (table, r) => void (rec.rows[table] ??= []).push({ ...r }),
+    setProtocol: (p) => {
+      rec.protocol = p;
+    },
+    done: () => {
+      rec.done = true;
     },
     account: (ts, row) => void rec.accounts.push({ ts, ...row }),
     message: (ts, row) => void rec.messages.push({ ts, ...row }),

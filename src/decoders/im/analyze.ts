@@ -6,7 +6,9 @@ import type { ReadOptions } from '../capture/reader.js';
 import { inspectCapture } from '../../stats/capture-stats.js';
 import { clientText, serverText, type Flow } from '../../flows/flow.js';
 import type { FlowLimits } from '../../flows/options.js';
-import { Dispatcher, imVerdict, type DispatchLimits, type ImRow, type Verdict } from './dispatch.js';
+import { Dispatcher, flowVerdict, type DispatchLimits, type ImRow, type Verdict } from './dispatch.js';
+import type { AppRules } from '../apps/rules.js';
+import type { NameCache } from '../apps/dns-cache.js';
 import { defaultRegistry } from './protocols.js';
 import type { Registry } from './registry.js';
 
@@ -23,8 +25,10 @@ export interface FlowVerdict extends Verdict {
 export interface AnalyzeResult {
   /** Rows per table (accounts, messages, transfers, contacts, events, anomalies). */
   rows: Record<string, ImRow[]>;
-  /** One entry per flow an analyzer took, in the order the flows ended. */
+  /** One entry per IM flow (an app named), in the order the flows ended. */
   flows: FlowVerdict[];
+  /** One entry per other flow: its protocol (a carrier such as tls or dns, unknown, none), no app. */
+  others: FlowVerdict[];
   /** Every flow that ended, with its verdict or null. */
   allFlows: number;
   dispatch: Dispatcher['stats'];
@@ -36,17 +40,20 @@ export interface AnalyzeOptions {
   dispatchLimits?: Partial<DispatchLimits>;
   extractDir?: string | null;
   registry?: Registry;
+  rules?: AppRules;
+  names?: NameCache | null;
 }
 
 export async function analyzeCapture(path: string, opts: AnalyzeOptions = {}): Promise<AnalyzeResult> {
-  const rows: Record<string, ImRow[]> = { accounts: [], messages: [], transfers: [], contacts: [], events: [], anomalies: [] };
+  const rows: Record<string, ImRow[]> = { accounts: [], messages: [], transfers: [], contacts: [], events: [], anomalies: [], tls: [], dns: [], http: [] };
   const flows: FlowVerdict[] = [];
+  const others: FlowVerdict[] = [];
   let allFlows = 0;
   const onFlowEnd = (f: Flow) => {
     allFlows++;
-    const v = imVerdict(f);
+    const v = flowVerdict(f);
     if (v === null) return;
-    flows.push({
+    (v.app !== null ? flows : others).push({
       ...v,
       flow_id: f.id,
       client_ip: clientText(f),
@@ -62,7 +69,9 @@ export async function analyzeCapture(path: string, opts: AnalyzeOptions = {}): P
     onFlowEnd,
     ...(opts.dispatchLimits ? { limits: opts.dispatchLimits } : {}),
     extract: { dir: opts.extractDir ?? null, prefix: 'c0' },
+    ...(opts.rules ? { rules: opts.rules } : {}),
+    ...(opts.names !== undefined ? { names: opts.names } : {}),
   });
   await inspectCapture(path, opts.read ?? {}, { handler: d, ...(opts.flowLimits ? { flowLimits: opts.flowLimits } : {}) });
-  return { rows, flows, allFlows, dispatch: d.stats };
+  return { rows, flows, others, allFlows, dispatch: d.stats };
 }

@@ -15,11 +15,13 @@
  * for the flow row, which the caller writes after `onFlowEnd` returns.
  */
 import type { FlowHandler, FlowTable } from '../../flows/flow-table.js';
-import { C_LAST_NSEC, C_LAST_SEC, clientText, serverText, type Flow } from '../../flows/flow.js';
+import { C_FIRST_SEC, C_LAST_NSEC, C_LAST_SEC, C_PAYLOAD, clientText, serverText, type Flow } from '../../flows/flow.js';
 import type { StreamSink } from '../../flows/tcp-stream.js';
 import { openFileSink, type ExtractOptions } from './file-sink.js';
 import type { Registry } from './registry.js';
-import { Probe, type AccountRow, type Dir, type ExpectSpec, type FileMeta, type ImProtocol, type ImSession, type SessionContext, type Time } from './types.js';
+import { Probe, type AccountRow, type AppKind, type Dir, type ExpectSpec, type FileMeta, type ImProtocol, type ImSession, type Method, type SessionContext, type Time } from './types.js';
+import { NO_RULES, type AppRules } from '../apps/rules.js';
+import type { NameCache } from '../apps/dns-cache.js';
 
 export interface DispatchLimits {
   /** Bytes per direction held back for the probes; a flow no probe recognised by then is left unclassified. */
@@ -39,14 +41,20 @@ export interface ImOutput {
 }
 
 export interface Verdict {
+  /** Wire protocol: an IM protocol or a carrier (tls, quic, dns, http, stun…); `unknown` (payload not recognised), `none` (no payload). */
   protocol: string;
-  app: string;
-  kind: string;
-  method: 'payload' | 'expected';
-  confidence: number;
+  /** The IM app, or null when the flow is not (known to be) IM. */
+  app: string | null;
+  kind: string | null;
+  method: Method | null;
+  /** Of the app when there is one, else of the protocol; null for unknown and none. */
+  confidence: number | null;
   serverName: string | null;
   encrypted: boolean;
 }
+
+/** Confidence of an app inherited from a name the client resolved (rule confidence less this). */
+const DNS_DISCOUNT = 0.1;
 
 const enum St {
   Detecting = 0,
@@ -81,6 +89,11 @@ class FlowIm {
   sawData: [boolean, boolean] = [false, false];
   ended: [boolean, boolean] = [false, false];
   verdict: Verdict | null = null;
+  /** Confidence of the protocol (confirm) and of the app when evidence named it (identify, hostName); -1: none yet. */
+  protoConf = 0;
+  appConf = -1;
+  /** A site rule matched a host name of the flow: a visit to an app's web site, so no app is inherited by DNS or IP range. */
+  site = false;
   confirmed = false;
   rejected = false;
   /** Rows waiting for confirmation. */
@@ -92,8 +105,14 @@ class FlowIm {
   }
 }
 
-/** The verdict the dispatcher left on a flow (null: not IM, or not looked at). Valid during `onFlowEnd`. */
+/** The verdict the dispatcher left on a flow when it is IM (an app is named); null otherwise. Valid during `onFlowEnd`. */
 export function imVerdict(flow: Flow): Verdict | null {
+  const v = flow.user instanceof FlowIm ? flow.user.verdict : null;
+  return v !== null && v.app !== null ? v : null;
+}
+
+/** The verdict on every flow the dispatcher looked at: protocol always, app when known. Null when not analysed. */
+export function flowVerdict(flow: Flow): Verdict | null {
   return flow.user instanceof FlowIm ? flow.user.verdict : null;
 }
 
@@ -103,14 +122,20 @@ export interface DispatchOptions {
   onFlowEnd?: (flow: Flow) => void;
   limits?: Partial<DispatchLimits>;
   extract?: ExtractOptions;
+  /** Host-name and address rules naming apps (default: none). */
+  rules?: AppRules;
+  /** Names clients resolved, shared by the flows of a run (default: none kept). */
+  names?: NameCache | null;
 }
 
 export class Dispatcher implements FlowHandler {
   private table: FlowTable | null = null;
   readonly limits: DispatchLimits;
   private readonly extract: ExtractOptions;
+  private readonly rules: AppRules;
+  private readonly names: NameCache | null;
   /** Counters for the summary. */
-  readonly stats = { classified: 0, confirmed: 0, rejected: 0, encrypted: 0, expected: 0, gaveUp: 0 };
+  readonly stats = { classified: 0, confirmed: 0, rejected: 0, encrypted: 0, expected: 0, gaveUp: 0, byDns: 0, byIp: 0 };
 
   constructor(
     readonly registry: Registry,
@@ -118,6 +143,8 @@ export class Dispatcher implements FlowHandler {
   ) {
     this.limits = { ...DEFAULT_DISPATCH_LIMITS, ...opts.limits };
     this.extract = opts.extract ?? { dir: null, prefix: 'c0' };
+    this.rules = opts.rules ?? NO_RULES;
+    this.names = opts.names ?? null;
   }
 
   /** The flow table whose expectations and clock the sessions use. */
@@ -250,7 +277,10 @@ export class Dispatcher implements FlowHandler {
   private start(f: Flow, im: FlowIm, proto: ImProtocol, method: 'payload' | 'expected', context: unknown): void {
     im.proto = proto;
     im.st = St.Active;
-    im.verdict = { protocol: proto.id, app: proto.app ?? proto.id, kind: 'chat', method, confidence: 0, serverName: null, encrypted: false };
+    const app = proto.app === undefined ? proto.id : proto.app;
+    im.verdict = { protocol: proto.id, app, kind: app === null ? null : 'chat', method: app === null ? null : method, confidence: 0, serverName: null, encrypted: false };
+    im.protoConf = 0;
+    im.appConf = -1;
     im.ctx = this.context(f, im, proto, context);
     im.session = proto.createSession(im.ctx);
     this.stats.classified++;
@@ -307,7 +337,8 @@ export class Dispatcher implements FlowHandler {
   private confirm(im: FlowIm, confidence: number): void {
     const v = im.verdict;
     if (v === null || im.rejected) return;
-    v.confidence = Math.max(v.confidence, Math.min(1, Math.max(0, confidence)));
+    im.protoConf = Math.max(im.protoConf, Math.min(1, Math.max(0, confidence)));
+    v.confidence = im.appConf >= 0 ? im.appConf : im.protoConf;
     if (im.confirmed) return;
     im.confirmed = true;
     this.stats.confirmed++;
@@ -316,7 +347,72 @@ export class Dispatcher implements FlowHandler {
     for (const [t, r] of rows) this.opts.output.row(t, r);
   }
 
+  /** The app named by evidence (identify, hostName, DNS, IP range), taken when surer than what the flow has. */
+  private identify(im: FlowIm, app: string | null, kind: AppKind, method: Method, confidence: number): void {
+    const v = im.verdict;
+    if (v === null || im.rejected) return;
+    const c = Math.min(1, Math.max(0, confidence));
+    // An app the protocol itself names (IRC, XMPP…) is only replaced by surer evidence.
+    const held = im.appConf >= 0 ? im.appConf : v.app !== null ? v.confidence ?? 0 : -1;
+    if (c <= held) return;
+    v.app = app;
+    v.kind = app === null ? null : kind;
+    v.method = app === null ? null : method;
+    im.appConf = c;
+    v.confidence = c;
+  }
+
+  private hostName(im: FlowIm, name: string, source: Method): string | null {
+    const v = im.verdict;
+    if (v === null || im.rejected) return null;
+    v.serverName ??= name;
+    const m = this.rules.matchHost(name);
+    if (m === null) return null;
+    if (m.app === null) {
+      im.site = true;
+      return null;
+    }
+    this.identify(im, m.app, m.kind, source, m.confidence);
+    return m.app;
+  }
+
+  /** Flows no evidence named an app for: the name the client resolved for the server, else the server's address range. */
+  private inherit(f: Flow, im: FlowIm): void {
+    const v = im.verdict!;
+    if (v.app !== null || im.site) return;
+    const server = serverText(f);
+    if (this.names !== null) {
+      const name = this.names.lookup(clientText(f), server, f.c[C_FIRST_SEC]!);
+      if (name !== null) {
+        v.serverName ??= name;
+        const m = this.rules.matchHost(name);
+        if (m !== null && m.app === null) return;
+        if (m !== null) {
+          this.identify(im, m.app, m.kind, 'dns', Math.max(0.05, m.confidence - DNS_DISCOUNT));
+          this.stats.byDns++;
+          return;
+        }
+      }
+    }
+    const m = this.rules.matchAddress(server);
+    if (m !== null && m.app !== null) {
+      this.identify(im, m.app, m.kind, 'ip', m.confidence);
+      this.stats.byIp++;
+    }
+  }
+
   private finishFlow(f: Flow, im: FlowIm): void {
+    this.finishSession(f, im);
+    // Every flow looked at gets a protocol: `unknown` when payload was seen and nothing recognised it, `none` without payload.
+    if (im.verdict === null) {
+      const payload = im.sawData[0] || im.sawData[1] || f.c[C_PAYLOAD]! + f.c[C_PAYLOAD + 1]! > 0;
+      im.verdict = { protocol: payload ? 'unknown' : 'none', app: null, kind: null, method: null, confidence: null, serverName: null, encrypted: false };
+      im.appConf = -1;
+    }
+    this.inherit(f, im);
+  }
+
+  private finishSession(f: Flow, im: FlowIm): void {
     if (im.session !== null && !im.rejected) {
       const end = this.flowEndTime(f);
       if (im.st === St.Active) {
@@ -349,6 +445,7 @@ export class Dispatcher implements FlowHandler {
 
   private context(f: Flow, im: FlowIm, p: ImProtocol, expected: unknown): SessionContext {
     const app = () => im.verdict!.app;
+    const tables = new Set(p.tables ?? []);
     const flowId = f.id;
     const clientIp = clientText(f);
     const base = (ts: Time, dir: Dir | null): ImRow => {
@@ -387,7 +484,10 @@ export class Dispatcher implements FlowHandler {
         if (im.verdict === null) return;
         im.verdict.encrypted = true;
         this.stats.encrypted++;
-        this.emit(im, 'events', { ...base(ts, null), account: null, event: how, target: null, detail: 'the rest of the flow is encrypted', direction: null });
+        // An IM protocol switching to TLS is an event of the session; a carrier (tls, quic) is encrypted from the start.
+        if (im.verdict.app !== null && im.proto?.app !== null) {
+          this.emit(im, 'events', { ...base(ts, null), account: null, event: how, target: null, detail: 'the rest of the flow is encrypted', direction: null });
+        }
         stop();
       },
       setApp: (a) => {
@@ -398,6 +498,19 @@ export class Dispatcher implements FlowHandler {
       },
       setServerName: (n) => {
         if (im.verdict) im.verdict.serverName = n;
+      },
+      identify: (a, kind, method, confidence) => this.identify(im, a, kind, method, confidence),
+      hostName: (name, source) => this.hostName(im, name, source),
+      resolved: (ts, name, address, ttl) => this.names?.add(clientIp, name, address, ttl, ts[0]),
+      row: (table, r) => {
+        if (!tables.has(table)) throw new Error(`${p.id} wrote a row to ${table}, which its descriptor does not declare in tables`);
+        this.emit(im, table, { ...r, flow_id: flowId });
+      },
+      setProtocol: (name) => {
+        if (im.verdict) im.verdict.protocol = name;
+      },
+      done: () => {
+        if (im.st === St.Active) stop();
       },
       account: (ts, row: AccountRow) => {
         if (im.rejected) return;

@@ -12,8 +12,10 @@ import { gadugadu } from './gadugadu/index.js';
 import { sip } from './sip/index.js';
 import { msrp } from './msrp/index.js';
 import type { ImProtocol } from './types.js';
+import { APP_PROTOCOLS } from '../apps/index.js';
 
-export const PROTOCOLS: readonly ImProtocol[] = [irc, ircDcc, xmpp, xmppS5b, oscar, oscarOft, msnp, msnpFtp, ymsg, gadugadu, sip, msrp];
+/** The IM protocols first, then the carriers and app signatures of `src/decoders/apps/`. */
+export const PROTOCOLS: readonly ImProtocol[] = [irc, ircDcc, xmpp, xmppS5b, oscar, oscarOft, msnp, msnpFtp, ymsg, gadugadu, sip, msrp, ...APP_PROTOCOLS];
 
 let registry: Registry | null = null;
 

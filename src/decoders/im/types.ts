@@ -20,6 +20,19 @@
 export type Dir = 0 | 1;
 export type Time = readonly [number, number];
 
+/**
+ * How a flow's app was recognised (`flows.method`): the protocol's own payload, a TLS or QUIC server name, a server
+ * certificate name, an HTTP Host, a name the client resolved by DNS just before, STUN attributes, an IP range, the port
+ * (never alone for an IM verdict), or an expectation left by another flow.
+ */
+export type Method = 'payload' | 'sni' | 'quic_sni' | 'certificate' | 'http' | 'dns' | 'stun' | 'ip' | 'port' | 'expected';
+
+/** Where a host name came from, for `SessionContext.hostName`. */
+export type HostSource = 'sni' | 'quic_sni' | 'certificate' | 'http';
+
+/** What a flow carries for its app (`flows.app_kind`). */
+export type AppKind = 'chat' | 'call' | 'file' | 'web' | 'presence' | 'control';
+
 /** What a probe says about the first bytes of one direction. */
 export const enum Probe {
   /** Not this protocol (never will be on this flow). */
@@ -156,14 +169,41 @@ export interface SessionContext {
   confirm(confidence: number): void;
   /** Before confirmation: not this protocol after all (rows so far are dropped, the flow is unclassified). After: recorded as an anomaly `<proto>_violation`. */
   reject(reason: string): void;
-  /** The flow switched to TLS (STARTTLS, or direct TLS recognised): recorded; no more data is given to the session. */
+  /**
+   * The flow switched to TLS (STARTTLS, or direct TLS recognised): recorded (`flows.encrypted`, and for an IM protocol
+   * an event named `how`); no more data is given to the session. Carriers (tls, quic) call it when they have read what
+   * the handshake shows.
+   */
   encrypted(how: string, ts: Time): void;
   /** The app (service) when it differs from the protocol id (oscar → aim or icq). */
   setApp(app: string): void;
-  /** What the flow carries for the app: chat (default), file, call, presence, control. */
+  /** What the flow carries for the app: chat (default), file, call, presence, control, web. */
   setKind(kind: string): void;
   /** The server's name as the protocol states it (IRC server name, XMPP domain). */
   setServerName(name: string): void;
+
+  // ── evidence for encrypted apps (carrier protocols: tls, quic, dns, http, stun…) ──
+
+  /**
+   * The flow's app as this session recognised it from its own evidence (STUN attributes, an app's payload signature):
+   * taken when `confidence` is higher than the verdict's so far. `app` null names no app (the protocol only).
+   */
+  identify(app: string | null, kind: AppKind, method: Method, confidence: number): void;
+  /**
+   * A host name the flow is for (TLS/QUIC SNI, a server certificate name, an HTTP Host): becomes the flow's
+   * `server_name` (the first one given, SNI before certificate) and is matched against the app rules
+   * (`src/decoders/apps/rules.ts`); a match sets app, kind, method (= `source`) and confidence as `identify` does.
+   * Returns the app matched, or null.
+   */
+  hostName(name: string, source: HostSource, ts: Time): string | null;
+  /** A DNS answer seen on this flow: `name` resolves to `address` (text, as in SessionContext) for `ttl` seconds. Fills the DNS cache that later flows inherit a name from (`method` = dns). */
+  resolved(ts: Time, name: string, address: string, ttl: number): void;
+  /** A row for one of the protocol's own tables (declared in its descriptor's `tables`: tls, dns, http), with `ts` and the table's own columns; flow_id and capture_id are filled in. */
+  row(table: string, row: Record<string, string | number | boolean | null | Time>): void;
+  /** Change the flow's protocol (stun → rtp once the media starts, http → websocket…). */
+  setProtocol(protocol: string): void;
+  /** The session has seen all it wants (its budget is spent or the rest is encrypted): no more bytes are given to it; the verdict stays. */
+  done(): void;
   account(ts: Time, row: AccountRow): void;
   message(ts: Time, row: MessageRow): void;
   transfer(ts: Time, row: TransferRow): void;
@@ -197,8 +237,13 @@ export interface ImProtocol {
   readonly id: string;
   readonly name: string;
   readonly transport: 'tcp' | 'udp' | 'both';
-  /** Default `app` for its rows (defaults to `id`). */
-  readonly app?: string;
+  /**
+   * Default `app` for its rows (defaults to `id`). Null for a carrier protocol (tls, quic, dns, http, stun…): its
+   * flows name an app only when the evidence does (`identify`, `hostName`, the DNS cache, IP ranges).
+   */
+  readonly app?: string | null;
+  /** Tables besides the IM ones its sessions write with `ctx.row` (tls, dns, http). */
+  readonly tables?: readonly string[];
   /** Ports it is commonly found on: probes of these protocols run first; never a verdict on its own. */
   readonly ports: readonly number[];
   /**

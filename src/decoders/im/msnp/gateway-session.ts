@@ -233,6 +233,15 @@ export class GatewaySession implements ImSession {
         c.setKind(k);
       },
       setServerName: (n) => c.setServerName(n),
+      identify: (app, kind, method, confidence) => c.identify(app, kind, method, confidence),
+      hostName: (name, source, ts) => c.hostName(name, source, ts),
+      resolved: (ts, name, address, ttl) => c.resolved(ts, name, address, ttl),
+      row: (table, r) => c.row(table, r),
+      setProtocol: (p) => c.setProtocol(p),
+      done: () => {
+        t.dead = true;
+        t.carry = [null, null];
+      },
       account: (ts, r) => c.account(ts, this.auth(r)),
       message: (ts, r) => c.message(ts, r),
       transfer: (ts, r) => c.transfer(ts, r),

@@ -1,0 +1,11 @@
+/**
+ * The evidence analyzers for encrypted and modern apps (carrier protocols: tls, quic, dns, http, stun, and apps'
+ * own payload signatures). They are IM protocol descriptors like the others (`src/decoders/im/types.ts`) with
+ * `app: null`: a flow they recognise names an app only when the evidence does. They come after the IM protocols
+ * in the probe order, so clear-text IM on any port is recognised first.
+ *
+ * Adding one: its folder under `src/decoders/apps/`, its import and its entry below (one line each).
+ */
+import type { ImProtocol } from '../im/types.js';
+
+export const APP_PROTOCOLS: readonly ImProtocol[] = [];
