@@ -22,6 +22,7 @@ import type { Registry } from './registry.js';
 import { Probe, type AccountRow, type AppKind, type Dir, type ExpectSpec, type FileMeta, type ImProtocol, type ImSession, type Method, type SessionContext, type Time } from './types.js';
 import { NO_RULES, type AppRules } from '../apps/rules.js';
 import type { NameCache } from '../apps/dns-cache.js';
+import { looksEncrypted } from '../apps/entropy.js';
 
 export interface DispatchLimits {
   /** Bytes per direction held back for the probes; a flow no probe recognised by then is left unclassified. */
@@ -92,6 +93,8 @@ class FlowIm {
   /** Confidence of the protocol (confirm) and of the app when evidence named it (identify, hostName); -1: none yet. */
   protoConf = 0;
   appConf = -1;
+  /** The payload no analyzer recognised looked encrypted (entropy.ts). */
+  highEntropy = false;
   /** A site rule matched a host name of the flow: a visit to an app's web site, so no app is inherited by DNS or IP range. */
   site = false;
   confirmed = false;
@@ -240,6 +243,7 @@ export class Dispatcher implements FlowHandler {
     im.heldBytes[dir] += len;
     // The budget is in bytes, not packets, so that how the sender's bytes were segmented changes nothing.
     if (chosen === null && (still.length === 0 || im.heldBytes[dir] >= this.limits.detectBytes)) {
+      im.highEntropy = looksEncrypted(buf, bo, bl);
       this.giveUp(im);
       return;
     }
@@ -406,7 +410,7 @@ export class Dispatcher implements FlowHandler {
     // Every flow looked at gets a protocol: `unknown` when payload was seen and nothing recognised it, `none` without payload.
     if (im.verdict === null) {
       const payload = im.sawData[0] || im.sawData[1] || f.c[C_PAYLOAD]! + f.c[C_PAYLOAD + 1]! > 0;
-      im.verdict = { protocol: payload ? 'unknown' : 'none', app: null, kind: null, method: null, confidence: null, serverName: null, encrypted: false };
+      im.verdict = { protocol: payload ? 'unknown' : 'none', app: null, kind: null, method: null, confidence: null, serverName: null, encrypted: im.highEntropy };
       im.appConf = -1;
     }
     this.inherit(f, im);
