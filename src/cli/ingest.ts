@@ -61,11 +61,15 @@ export function storeErrorMessage(db: string, e: unknown): string {
 }
 
 export async function ingestCommand(args: IngestArgs, io: { stdout: Output; stderr: Output; stdin?: NodeJS.ReadableStream | undefined }): Promise<number> {
-  const { openStore } = await import('../store/db.js');
+  // DuckDB loads and opens the file in a worker thread (and later does its share of the writing there) while this
+  // thread loads the decoders.
+  const { openWorkerStore } = await import('../store/worker-store.js');
+  const opening = openWorkerStore(args.db);
+  opening.catch(() => {});
   const { ingestCapture } = await import('../store/ingest.js');
   let store;
   try {
-    store = await openStore(args.db);
+    store = await opening;
   } catch (e) {
     io.stderr.write(`imtap: ${terminalSafe(storeErrorMessage(args.db, e))}\n`);
     return EXIT.ERROR;
@@ -75,7 +79,7 @@ export async function ingestCommand(args: IngestArgs, io: { stdout: Output; stde
     try {
       fs.mkdirSync(args.extract, { recursive: true });
     } catch (e) {
-      store.close();
+      await store.close();
       io.stderr.write(`imtap: --extract ${terminalSafe(args.extract)}: cannot create the directory: ${terminalSafe((e as Error).message)}\n`);
       return EXIT.ERROR;
     }
@@ -117,16 +121,15 @@ export async function ingestCommand(args: IngestArgs, io: { stdout: Output; stde
     }
     if (args.captures.length > 1 || total.captures > 0) {
       // IM flows (by app), messages and transfers as the store has them (this run and earlier ones).
-      const conn = store.connection;
-      const byApp = (await conn.runAndReadAll("SELECT app, count(*) FROM flows WHERE app IS NOT NULL GROUP BY app ORDER BY 2 DESC, 1")).getRows();
-      const im = (await conn.runAndReadAll('SELECT (SELECT count(*) FROM messages), (SELECT count(*) FROM transfers), (SELECT count(DISTINCT account) FROM accounts)')).getRows()[0]!;
+      const byApp = (await store.query('SELECT app, count(*) AS n FROM flows WHERE app IS NOT NULL GROUP BY app ORDER BY 2 DESC, 1')).map((r) => [r.app, r.n]);
+      const im = Object.values((await store.query('SELECT (SELECT count(*) FROM messages) AS m, (SELECT count(*) FROM transfers) AS t, (SELECT count(DISTINCT account) FROM accounts) AS a, (SELECT count(*) FROM flows WHERE encrypted AND app IS NULL) AS e'))[0]!);
       const apps = byApp.length === 0 ? 'no IM flows' : `IM flows ${byApp.map(([a, n]) => `${terminalSafe(String(a))} ${n}`).join(', ')}`;
       io.stdout.write(
-        `total: ${total.captures} captures ingested, ${total.skipped} already there; ${total.packets} packets, ${total.flows} flows, ${total.anomalies} anomaly rows; in ${terminalSafe(args.db)}: ${apps}; ${im[2]} accounts, ${im[0]} messages, ${im[1]} transfers\n`,
+        `total: ${total.captures} captures ingested, ${total.skipped} already there; ${total.packets} packets, ${total.flows} flows, ${total.anomalies} anomaly rows; in ${terminalSafe(args.db)}: ${apps}; ${im[3]} encrypted flows unidentified; ${im[2]} accounts, ${im[0]} messages, ${im[1]} transfers\n`,
       );
     }
   } finally {
-    store.close();
+    await store.close();
   }
   return code;
 }

@@ -38,6 +38,7 @@ t.test('ingest --extract: the DCC file carved, named safely, hashed, and equal t
   const r = await imtap(['ingest', '--db', db, '--extract', carved, cap]);
   t.equal(r.code, 0, r.stderr);
   t.match(r.stdout, /IM: 2 flows, \d+ accounts, \d+ messages, 1 transfers/);
+  t.match(r.stdout, /total: .*; \d+ encrypted flows unidentified; /);
   t.match(r.stdout, /IM flows irc 2/);
   const [tr] = await json(db, 'SELECT filename, size, bytes_seen, complete, md5, sha256, path, method FROM transfers');
   const data = tsharkServerBytes(cap, 1);
