@@ -7,5 +7,6 @@
  * Adding one: its folder under `src/decoders/apps/`, its import and its entry below (one line each).
  */
 import type { ImProtocol } from '../im/types.js';
+import { tls } from './tls/index.js';
 
-export const APP_PROTOCOLS: readonly ImProtocol[] = [];
+export const APP_PROTOCOLS: readonly ImProtocol[] = [tls];
