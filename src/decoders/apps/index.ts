@@ -8,5 +8,6 @@
  */
 import type { ImProtocol } from '../im/types.js';
 import { tls } from './tls/index.js';
+import { http } from './http/index.js';
 
-export const APP_PROTOCOLS: readonly ImProtocol[] = [tls];
+export const APP_PROTOCOLS: readonly ImProtocol[] = [tls, http];
