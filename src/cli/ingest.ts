@@ -42,6 +42,8 @@ export interface IngestArgs {
   replace: boolean;
   /** Directory for carved files; null: hash only. */
   extract?: string | null;
+  /** User rule files (`--rules`, docs/rules.md), in order of increasing precedence over the built-in rules. */
+  rules?: string[];
 }
 
 /** The database named by --db, else $IMTAP_DB, else ./imtap.duckdb. */
@@ -67,6 +69,18 @@ export async function ingestCommand(args: IngestArgs, io: { stdout: Output; stde
   const opening = openWorkerStore(args.db);
   opening.catch(() => {});
   const { ingestCapture } = await import('../store/ingest.js');
+  // The app rules are read before the database is touched: a bad rule file stops the run with nothing done.
+  const { loadAppRules } = await import('../decoders/apps/rules.js');
+  const { DnsCache } = await import('../decoders/apps/dns-cache.js');
+  let rules;
+  try {
+    rules = loadAppRules(args.rules ?? []);
+  } catch (e) {
+    io.stderr.write(`imtap: ${terminalSafe(e instanceof Error ? e.message : String(e))}\n`);
+    return EXIT.ERROR;
+  }
+  // One DNS cache for the whole run: a name resolved in one capture names the flows of the next ones.
+  const names = new DnsCache();
   let store;
   try {
     store = await opening;
@@ -94,6 +108,8 @@ export async function ingestCommand(args: IngestArgs, io: { stdout: Output; stde
           sensor: args.sensor,
           replace: args.replace,
           extractDir: args.extract ?? null,
+          rules,
+          names,
           ...(io.stdin ? { stdin: io.stdin } : {}),
           ...(bar ? { onProgress: (c: number, s: number | null) => bar.update(c, s) } : {}),
         }).finally(() => bar?.stop());
