@@ -9,5 +9,7 @@
 import type { ImProtocol } from '../im/types.js';
 import { tls } from './tls/index.js';
 import { http } from './http/index.js';
+import { stun } from './stun/index.js';
+import { SIGNATURE_PROTOCOLS } from './signatures/index.js';
 
-export const APP_PROTOCOLS: readonly ImProtocol[] = [tls, http];
+export const APP_PROTOCOLS: readonly ImProtocol[] = [tls, http, stun, ...SIGNATURE_PROTOCOLS];
