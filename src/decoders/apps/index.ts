@@ -11,5 +11,6 @@ import { tls } from './tls/index.js';
 import { http } from './http/index.js';
 import { stun } from './stun/index.js';
 import { SIGNATURE_PROTOCOLS } from './signatures/index.js';
+import { quic } from './quic/index.js';
 
-export const APP_PROTOCOLS: readonly ImProtocol[] = [tls, http, stun, ...SIGNATURE_PROTOCOLS];
+export const APP_PROTOCOLS: readonly ImProtocol[] = [tls, http, quic, stun, ...SIGNATURE_PROTOCOLS];
