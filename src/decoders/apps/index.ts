@@ -8,9 +8,10 @@
  */
 import type { ImProtocol } from '../im/types.js';
 import { tls } from './tls/index.js';
+import { dns } from './dns/index.js';
 import { http } from './http/index.js';
 import { stun } from './stun/index.js';
 import { SIGNATURE_PROTOCOLS } from './signatures/index.js';
 import { quic } from './quic/index.js';
 
-export const APP_PROTOCOLS: readonly ImProtocol[] = [tls, http, quic, stun, ...SIGNATURE_PROTOCOLS];
+export const APP_PROTOCOLS: readonly ImProtocol[] = [tls, dns, http, quic, stun, ...SIGNATURE_PROTOCOLS];
