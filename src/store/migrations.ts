@@ -44,8 +44,15 @@ const V2_TO_V3: Migration = {
   statements: [...tableStatements(tableDef('tls')), ...tableStatements(tableDef('dns')), ...tableStatements(tableDef('http'))],
 };
 
+/** 3 → 4: the policy tables of the reports (directory, alerts). */
+const V3_TO_V4: Migration = {
+  from: 3,
+  to: 4,
+  statements: [...tableStatements(tableDef('directory')), ...tableStatements(tableDef('alerts'))],
+};
+
 /** Version 1 is the first schema. */
-export const MIGRATIONS: readonly Migration[] = [V1_TO_V2, V2_TO_V3];
+export const MIGRATIONS: readonly Migration[] = [V1_TO_V2, V2_TO_V3, V3_TO_V4];
 
 /**
  * The steps from `from` to `to`, in order. Throws when a step is missing or a step does not go up by one, naming

@@ -5,7 +5,7 @@
  * contract that cannot drift from its documentation (Zeek documents each log field in its record type; Suricata
  * validates every EVE record against a schema).
  *
- * Conventions: every table except `captures` and `schema_version` starts with a timestamp (`ts`, or `ts_start` for
+ * Conventions: every table except `captures`, `schema_version` and `directory` (policy, not evidence) starts with a timestamp (`ts`, or `ts_start` for
  * flows), then `capture_id` and `flow_id`, so any row leads back to its capture and its packets. A flow is identified
  * by (`capture_id`, `flow_id`): flow ids are numbered per capture. Timestamps are TIMESTAMP_NS, UTC, at the
  * capture's full precision. No primary keys or indexes: DuckDB maintains them on every append, which costs ingest
@@ -43,7 +43,7 @@ export interface TableDef {
 }
 
 /** The version of the schema this code writes; stored in `schema_version`. */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 const col = (name: string, type: DuckType, nullable: boolean, doc: string, values?: readonly string[]): ColumnDef =>
   values === undefined ? { name, type, nullable, doc } : { name, type, nullable, doc, values };
@@ -242,6 +242,37 @@ export const TABLES: TableDef[] = [
       col('user_agent', 'VARCHAR', true, 'User-Agent header.'),
       col('content_type', 'VARCHAR', true, 'Content-Type of the request body, when there is one.'),
       col('status', 'INTEGER', true, 'Response status code; null when no response was seen.'),
+    ],
+  },
+  {
+    name: 'directory',
+    doc: 'Who is who: accounts, addresses and MAC addresses mapped to people and departments (`imtap directory import`), so that reports group by person and department.',
+    columns: [
+      col('person', 'VARCHAR', false, 'The person (name or employee id) as the directory file gives it.'),
+      col('department', 'VARCHAR', true, 'The person\'s department.'),
+      col('kind', 'VARCHAR', false, 'What `value` is: account (an IM account), ip (an address or CIDR range), mac.', ['account', 'ip', 'mac']),
+      col('value', 'VARCHAR', false, 'The account (as in `accounts.account`), address or range (as in `flows.client_ip`), or MAC address (lower-case, colon-separated).'),
+      col('app', 'VARCHAR', true, 'For an account: the app it belongs to (as in `accounts.app`); null for any app.'),
+      col('source', 'VARCHAR', true, 'The file the entry was imported from.'),
+      col('imported_at', 'TIMESTAMP_NS', false, 'When it was imported (wall clock, UTC).'),
+    ],
+  },
+  {
+    name: 'alerts',
+    doc: 'One row per watchlist hit: a message (or file name) that matched a watchlist rule, with its provenance.',
+    columns: [
+      ...rowOrigin('Timestamp of the message or transfer that matched.'),
+      col('app', 'VARCHAR', true, 'App of the message.'),
+      col('source_table', 'VARCHAR', false, 'Where the match is: messages (the body) or transfers (the file name).', ['messages', 'transfers']),
+      col('sender', 'VARCHAR', true, 'Sender of the message or file.'),
+      col('recipient', 'VARCHAR', true, 'Recipient: account, channel or room.'),
+      col('direction', 'VARCHAR', true, 'c2s or s2c, as in `messages.direction`.'),
+      col('watchlist', 'VARCHAR', true, 'The watchlist file the rule comes from.'),
+      col('rule', 'VARCHAR', false, 'The rule\'s name (or its pattern when unnamed).'),
+      col('severity', 'VARCHAR', false, 'The rule\'s severity: low, medium, high, critical.', ['low', 'medium', 'high', 'critical']),
+      col('matched', 'VARCHAR', false, 'The text that matched, as found in the message (after HTML was removed).'),
+      col('excerpt', 'VARCHAR', true, 'The message text around the match (at most 200 characters).'),
+      col('detected_at', 'TIMESTAMP_NS', false, 'When the hit was found: during ingest or by `imtap alerts rescan` (wall clock, UTC).'),
     ],
   },
   {
