@@ -91,3 +91,15 @@ t.test('every capture of apps/ and negatives/: quic flows only where tshark sees
     }
   }
 });
+
+t.test('sites.pcapng with every registered protocol: the QUIC flows are still quic, with the same names', async (t) => {
+  const file = path.join(SHARED, 'apps/sites.pcapng');
+  const want = tsharkSni(file);
+  const r = await analyzeCapture(file);
+  const got = [...r.flows, ...r.others].filter((f) => f.transport === 'udp' && want.has(f.client_port));
+  t.equal(got.length, want.size);
+  for (const f of got) {
+    t.equal(f.protocol, 'quic', `${f.client_port}`);
+    t.equal(f.serverName, want.get(f.client_port));
+  }
+});
