@@ -4,7 +4,7 @@
  * terminal control characters in tables, CSV formula prefixes, JSON by JSON.stringify.
  */
 import type { DuckDBResultReader } from '@duckdb/node-api';
-import { terminalSafe } from '../util/escape.js';
+import { csvSafe, terminalSafe } from '../util/escape.js';
 import { EXIT } from './exit-codes.js';
 import { openForReading } from './open-store.js';
 import type { Output } from './output.js';
@@ -38,10 +38,8 @@ export function plainRows(result: DuckDBResultReader): { columns: string[]; rows
   return { columns, rows };
 }
 
-/** A CSV cell that a spreadsheet would run as a formula gets a leading apostrophe (OWASP CSV injection advice). */
-export function csvSafe(v: Cell): Cell {
-  return typeof v === 'string' && /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
-}
+/** Moved to src/util/escape.ts (the report formats use it too); re-exported for existing importers. */
+export { csvSafe };
 
 export async function queryCommand(args: QueryArgs, io: { stdout: Output; stderr: Output }): Promise<number> {
   const store = await openForReading(args.db, io.stderr);

@@ -12,3 +12,11 @@ export function terminalSafe(s: string): string {
     return n <= 0xff ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u${n.toString(16).padStart(4, '0')}`;
   });
 }
+
+/**
+ * A CSV cell that a spreadsheet would run as a formula gets a leading apostrophe (OWASP CSV injection advice).
+ * Other values pass through unchanged.
+ */
+export function csvSafe<T>(v: T): T | string {
+  return typeof v === 'string' && /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
+}
