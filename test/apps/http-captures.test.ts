@@ -104,7 +104,7 @@ t.test('every HTTP request tshark dissects is an http row with the same method, 
     t.same(sorted(ours), sorted(theirs), rel);
     for (const reqs of theirs.values()) total += reqs.length;
   }
-  // The corpus holds 10 requests on 6 flows (web/, apps/, negatives/): a silent tshark would prove nothing.
+  // The corpus holds 11 requests on 6 flows (web/, apps/, negatives/): a silent tshark would prove nothing.
   t.ok(total >= 10, `tshark found ${total} requests`);
 });
 
