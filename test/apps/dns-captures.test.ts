@@ -14,6 +14,7 @@ import t from 'tap';
 import { allCaptures, rel } from '../helpers/fixtures.js';
 import { analyzeCapture } from '../../src/decoders/im/analyze.js';
 import { Registry } from '../../src/decoders/im/registry.js';
+import { defaultRegistry } from '../../src/decoders/im/protocols.js';
 import { dns } from '../../src/decoders/apps/dns/index.js';
 import { DnsCache } from '../../src/decoders/apps/dns-cache.js';
 import type { ImRow } from '../../src/decoders/im/dispatch.js';
@@ -87,6 +88,15 @@ t.test('every DNS message of every capture: our rows agree with tshark', async (
   }
   // The corpus does hold DNS: KakaoTalk, WhatsApp (with mDNS), and a SIP capture with 357 DNS packets.
   t.ok(total > 300, `${total} DNS messages compared`);
+});
+
+t.test('with every analyzer registered, the DNS messages are still all read by dns', async (t) => {
+  for (const file of captures) {
+    const expected = tsharkMessages(file).sort();
+    if (expected.length === 0) continue;
+    const res = await analyzeCapture(file, { registry: defaultRegistry() });
+    t.same(ourMessages(res.rows.dns ?? []).sort(), expected, `${rel(file)}: ${expected.length} DNS messages`);
+  }
 });
 
 t.test('flows after a DNS answer inherit the name the client asked', async (t) => {

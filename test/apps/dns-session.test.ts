@@ -327,6 +327,21 @@ t.test('limits: answers per message, messages per flow', async (t) => {
   t.same(afterGood(cloop).resolved.map((x) => x.address), ['1.1.1.1']);
 });
 
+t.test('names decoded once per message: a reused buffer holding the next message gives its own names', async (t) => {
+  const { session, rec } = startSession(dns, { transport: 'udp' });
+  const a = message({ id: 1, flags: RESPONSE, q: [['aaa.example', 1]], an: [{ name: 12, type: 1, data: [1, 1, 1, 1] }] });
+  const b = message({ id: 2, flags: RESPONSE, q: [['bbb.example', 1]], an: [{ name: 12, type: 1, data: [2, 2, 2, 2] }] });
+  const view = new Uint8Array(a.length);
+  view.set(a);
+  session.onData(1, view, 0, view.length, [1, 0]);
+  view.set(b);
+  session.onData(1, view, 0, view.length, [2, 0]);
+  t.same(rec.rows.dns!.map((r) => [r.qname, r.answer_name, r.answer]), [
+    ['aaa.example', 'aaa.example', '1.1.1.1'],
+    ['bbb.example', 'bbb.example', '2.2.2.2'],
+  ]);
+});
+
 t.test('fuzz: hostile messages never throw, and valid ones still decode after them', async (t) => {
   const rnd = prng(42);
   const base = [cnameResponse(), query(3, 'www.example.com'), message({ id: 7, flags: RESPONSE, q: [['example.com', 15]], an: [{ name: 12, type: 15, data: [...be16(10), ...name(['mail', 12])] }] })];

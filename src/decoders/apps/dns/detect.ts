@@ -13,7 +13,7 @@
  */
 import { Probe, type Dir } from '../../im/types.js';
 import { DNS_LIMITS } from './limits.js';
-import { HEADER_BYTES, headerProblem, knownClass, newProblem, newRecord, readQuestion, u16, walkMessage } from './parse.js';
+import { HEADER_BYTES, headerSane, knownClass, newProblem, newRecord, readQuestion, u16, walkMessage } from './parse.js';
 
 const p = newProblem();
 const r = newRecord();
@@ -46,7 +46,7 @@ export function probeDns(data: Uint8Array, off: number, len: number, _dir: Dir, 
   if (len - 2 >= mlen) return wholeMessage(data, msg, msg + mlen) ? Probe.Yes : Probe.No;
   // Part of the message: its header and questions must be sane as far as they go.
   if (len - 2 < HEADER_BYTES) return Probe.Need;
-  if (headerProblem(data, msg, msg + mlen) !== null) return Probe.No;
+  if (!headerSane(data, msg, msg + mlen)) return Probe.No;
   const qd = u16(data, msg + 4);
   if (qd > L.maxQuestionsPerMessage) return Probe.No;
   let at = msg + HEADER_BYTES;

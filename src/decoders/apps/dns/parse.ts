@@ -48,13 +48,26 @@ export interface NameOut {
  * escaped as `\DDD` / `\.` (RFC 1035 §5.1).
  */
 export function readName(buf: Uint8Array, msg: number, end: number, at: number, maxJumps: number, want: boolean, out: NameOut, p: Problem): number {
+  // A bare pointer to a name already decoded in this message (owner names are mostly that): its text again.
+  if (want && at + 1 < end && (buf[at]! & 0xc0) === 0xc0 && memoBuf === buf && memoMsg === msg) {
+    const target = msg + (((buf[at]! & 0x3f) << 8) | buf[at + 1]!);
+    if (target < at) {
+      for (let i = 0; i < memoN; i++) {
+        if (memoPos[i] === target) {
+          out.text = memoText[i]!;
+          return at + 2;
+        }
+      }
+    }
+  }
   let pos = at;
   // Start of the run of labels being read: a pointer must point before it (strictly backwards).
   let segStart = at;
   let next = -1;
   let jumps = 0;
   let wire = 0;
-  let text = '';
+  // Text is built as bytes in `nameBytes` (lower-cased, escaped) and decoded once.
+  let n = 0;
   for (;;) {
     if (pos >= end) return fail(p, 'dns_truncated', pos - msg, `name at ${at - msg} runs past the message end (${end - msg})`);
     const b = buf[pos]!;
@@ -82,32 +95,67 @@ export function readName(buf: Uint8Array, msg: number, end: number, at: number, 
     const s = pos + 1;
     const e = s + b;
     if (e > end) return fail(p, 'dns_truncated', pos - msg, `label of ${b} bytes at ${pos - msg} runs past the message end (${end - msg})`);
-    if (want) text += (text.length === 0 ? '' : '.') + labelText(buf, s, e);
+    if (want) n = labelBytes(buf, s, e, n);
     pos = e;
   }
-  if (want) out.text = text.length === 0 ? '.' : text.toLowerCase();
+  if (want) {
+    out.text = n === 0 ? '.' : nameText.toString('latin1', 0, n);
+    if (memoBuf === buf && memoMsg === msg && memoN < MEMO) {
+      memoPos[memoN] = at;
+      memoText[memoN++] = out.text;
+    }
+  }
   return next;
 }
 
-/** One label as text: printable ASCII as is, the rest `\DDD`, `.` and `\` escaped. */
-function labelText(buf: Uint8Array, s: number, e: number): string {
-  let plain = true;
+// Names decoded in the current message, by the offset they start at (see `startNames`).
+const MEMO = 16;
+const memoPos = new Int32Array(MEMO);
+const memoText: string[] = new Array<string>(MEMO).fill('');
+let memoN = 0;
+let memoBuf: Uint8Array | null = null;
+let memoMsg = -1;
+
+/**
+ * Start decoding names of the message at `buf[msg…]`: names decoded from then on are remembered by offset, and a bare
+ * pointer to one of them gives its text without decoding again. Call it for each message (views are reused: the same
+ * buffer and offset may hold another message next time); `endNames` forgets them.
+ */
+export function startNames(buf: Uint8Array, msg: number): void {
+  memoBuf = buf;
+  memoMsg = msg;
+  memoN = 0;
+}
+
+export function endNames(): void {
+  memoBuf = null;
+  memoMsg = -1;
+  memoN = 0;
+}
+
+/** 255 wire bytes at 4 text bytes each at most (`\DDD`), dots included. */
+const nameBytes = new Uint8Array(1024);
+/** The same bytes as a Buffer, made once: decoding through it needs no view per name. */
+const nameText = Buffer.from(nameBytes.buffer, nameBytes.byteOffset, nameBytes.length);
+
+/** Append one label to `nameBytes` at `n` (a dot first unless it is the first): printable ASCII lower-cased, the rest `\DDD`, `.` and `\` escaped. */
+function labelBytes(buf: Uint8Array, s: number, e: number, n: number): number {
+  const o = nameBytes;
+  if (n > 0) o[n++] = 0x2e;
   for (let i = s; i < e; i++) {
     const c = buf[i]!;
-    if (c <= 0x20 || c >= 0x7f || c === 0x2e || c === 0x5c) {
-      plain = false;
-      break;
+    if (c > 0x20 && c < 0x7f && c !== 0x2e && c !== 0x5c) o[n++] = c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
+    else if (c === 0x2e || c === 0x5c) {
+      o[n++] = 0x5c;
+      o[n++] = c;
+    } else {
+      o[n++] = 0x5c;
+      o[n++] = 0x30 + ((c / 100) | 0);
+      o[n++] = 0x30 + (((c / 10) | 0) % 10);
+      o[n++] = 0x30 + (c % 10);
     }
   }
-  if (plain) return latin1(buf, s, e);
-  let out = '';
-  for (let i = s; i < e; i++) {
-    const c = buf[i]!;
-    if (c === 0x2e || c === 0x5c) out += `\\${String.fromCharCode(c)}`;
-    else if (c <= 0x20 || c >= 0x7f) out += `\\${c < 10 ? '00' : c < 100 ? '0' : ''}${c}`;
-    else out += String.fromCharCode(c);
-  }
-  return out;
+  return n;
 }
 
 // ── header ──
@@ -127,6 +175,7 @@ export const u32 = (buf: Uint8Array, at: number): number => ((buf[at]! << 24) >>
  * null when it can, else what is wrong.
  */
 export function headerProblem(buf: Uint8Array, msg: number, end: number): string | null {
+  if (headerSane(buf, msg, end)) return null;
   const len = end - msg;
   if (len < HEADER_BYTES) return `message of ${len} bytes is shorter than the ${HEADER_BYTES}-byte header`;
   const flags = u16(buf, msg + 2);
@@ -144,6 +193,21 @@ export function headerProblem(buf: Uint8Array, msg: number, end: number): string
   const min = HEADER_BYTES + qd * 5 + rr * 11;
   if (min > len) return `counts (${qd} questions, ${rr} records) need at least ${min} bytes, message has ${len}`;
   return null;
+}
+
+/** `headerProblem(…) === null` without building the text (the probe's test, on every first datagram). */
+export function headerSane(buf: Uint8Array, msg: number, end: number): boolean {
+  const len = end - msg;
+  if (len < HEADER_BYTES) return false;
+  const flags = (buf[msg + 2]! << 8) | buf[msg + 3]!;
+  const opcode = (flags >> 11) & 0xf;
+  const rcode = flags & 0xf;
+  const response = (flags & Flag.QR) !== 0;
+  if (opcode === 3 || opcode > 5 || (flags & Flag.Z) !== 0 || rcode > 10 || (!response && rcode !== 0)) return false;
+  const qd = u16(buf, msg + 4);
+  const rr = u16(buf, msg + 6) + u16(buf, msg + 8) + u16(buf, msg + 10);
+  if (qd === 0 && (!response || rr === 0)) return false;
+  return HEADER_BYTES + qd * 5 + rr * 11 <= len;
 }
 
 /** Classes a question or (non-OPT) record may have: IN, CH, HS, NONE, ANY; the top bit is mDNS's unicast/cache-flush bit. */
@@ -344,8 +408,7 @@ function ipv6At(buf: Uint8Array, s: number): string {
  * ends (the caller compares it with the message end), or -1 with `p` set. For the probe; the session reads as it goes.
  */
 export function walkMessage(buf: Uint8Array, msg: number, end: number, maxJumps: number, maxQuestions: number, maxRecords: number, r: RecordOut, p: Problem): number {
-  const h = headerProblem(buf, msg, end);
-  if (h !== null) return fail(p, 'dns_bad_header', 0, h);
+  if (!headerSane(buf, msg, end)) return fail(p, 'dns_bad_header', 0, 'header');
   const qd = u16(buf, msg + 4);
   const rr = u16(buf, msg + 6) + u16(buf, msg + 8) + u16(buf, msg + 10);
   if (qd > maxQuestions || rr > maxRecords) return fail(p, 'dns_answer_limit', 4, `${qd} questions and ${rr} records, over the probe's ${maxQuestions} and ${maxRecords}`);

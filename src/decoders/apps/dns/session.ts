@@ -25,6 +25,8 @@ import {
   rdataText,
   readQuestion,
   readRecord,
+  startNames,
+  endNames,
   typeName,
   u16,
   type Problem,
@@ -95,6 +97,15 @@ export class DnsSession implements ImSession {
   }
 
   private message(buf: Uint8Array, msg: number, end: number, ts: Time): void {
+    startNames(buf, msg);
+    try {
+      this.read(buf, msg, end, ts);
+    } finally {
+      endNames();
+    }
+  }
+
+  private read(buf: Uint8Array, msg: number, end: number, ts: Time): void {
     const L = this.limits;
     if (++this.messages > L.maxMessagesPerFlow) {
       this.ctx.anomaly(ts, 'dns_message_limit', `more than ${L.maxMessagesPerFlow} DNS messages on the flow: the rest were not parsed`);
