@@ -54,7 +54,36 @@ const NDPI_APPS: Record<string, string[]> = {
  * Differences from nDPI that remain, by `capture|proto a:p b:q` (as nDPI prints the flow), with the reason.
  * `imtap` is the app imtap names (null: none).
  */
-const DIFFERENCES: Record<string, { imtap: string | null; why: string }> = {};
+const DIFFERENCES: Record<string, { imtap: string | null; why: string }> = {
+  'whatsapp_login_call.pcap|UDP 192.168.2.4:52190 <-> 192.168.2.1:53': {
+    imtap: null,
+    why: 'a DNS lookup of a WhatsApp name is not use of WhatsApp: imtap keeps the DNS flow as dns (the answer names the later flows, method dns)',
+  },
+  'whatsapp_login_chat.pcap|UDP 192.168.2.4:61697 <-> 192.168.2.1:53': {
+    imtap: null,
+    why: 'a DNS lookup of a WhatsApp name is not use of WhatsApp (as above)',
+  },
+  'KakaoTalk_talk.pcap|UDP 10.24.82.188:10269 <-> 1.201.1.174:23047': {
+    imtap: null,
+    why: "nDPI's KakaoTalk_Voice rule is one RTCP-like first byte plus the server being in 1.201.0.0/16, a Korean hosting range (KINX) shared by many customers; imtap does not name an app from a hosting range, and the payload is ordinary encrypted RTCP",
+  },
+  'KakaoTalk_talk.pcap|UDP 10.24.82.188:11321 <-> 1.201.1.174:23045': {
+    imtap: null,
+    why: 'the same KakaoTalk_Voice rule as the flow above',
+  },
+  'KakaoTalk_talk.pcap|TCP 10.24.82.188:48489 <-> 203.205.147.215:80': {
+    imtap: 'wechat',
+    why: "HTTP POSTs to *.weixin.qq.com with the User-Agent MicroMessenger (WeChat's client): WeChat, which nDPI files under QQ because its qq.com rule matches first (both Tencent)",
+  },
+  'KakaoTalk_talk.pcap|TCP 10.24.82.188:58916 <-> 54.255.185.236:5222': {
+    imtap: 'xmpp',
+    why: 'clear-text XMPP stanzas on 5222 (a phone push channel to xiaomi.com); nDPI names it only by its AmazonAWS address',
+  },
+  'teamspeak3.pcap|UDP 193.31.25.70:2011 <-> 51.68.181.92:2010': {
+    imtap: null,
+    why: "TeamSpeak's server-list/accounting exchange between two servers on 2010/2011, not a client's use: no documentation of its format was found, so no signature; the client flows on 9987 agree",
+  },
+};
 
 interface NdpiFlow {
   key: string;
