@@ -3,7 +3,11 @@
  * query; each format escapes network text for where it goes (docs/reports.md, "Formats").
  */
 import type { Report } from '../model.js';
+import { renderCsv } from './csv.js';
+import { renderHtml } from './html.js';
 import { renderJson, renderNdjson } from './json.js';
+import { renderMarkdown } from './markdown.js';
+import { renderTable } from './table.js';
 
 export type ReportFormat = 'table' | 'csv' | 'json' | 'ndjson' | 'md' | 'html';
 export const REPORT_FORMATS: readonly ReportFormat[] = ['table', 'csv', 'json', 'ndjson', 'md', 'html'];
@@ -16,13 +20,18 @@ export interface RenderOptions {
 }
 
 export function renderReport(report: Report, format: ReportFormat, opts: RenderOptions): string {
-  void opts;
   switch (format) {
+    case 'table':
+      return renderTable(report, opts);
+    case 'csv':
+      return renderCsv(report);
     case 'json':
       return renderJson(report);
     case 'ndjson':
       return renderNdjson(report);
-    default:
-      throw new Error(`report format ${format} is not implemented yet`);
+    case 'md':
+      return renderMarkdown(report);
+    case 'html':
+      return renderHtml(report);
   }
 }
