@@ -104,6 +104,51 @@ export async function main(argv: string[], io?: Partial<MainIo>): Promise<number
         code = await exportCommand({ db: args.db ?? defaultDb(), format: args.format, out: args.out as string, table: args.table ?? null }, { stdout: out, stderr: err });
       },
     )
+    .command(
+      'report <name>',
+      'Print a report over the database (read-only): summary, users, apps, accounts, conversations, messages, transfers, alerts, timeline',
+      (y) =>
+        y
+          // The same names as REPORT_NAMES of src/report/run.ts (a test checks), listed here so that --help loads no report code.
+          .positional('name', { choices: ['summary', 'users', 'apps', 'accounts', 'conversations', 'messages', 'transfers', 'alerts', 'timeline'] as const, demandOption: true, describe: 'the report (docs/reports.md)' })
+          .option('db', { type: 'string', describe: 'the database file (default: $IMTAP_DB, else ./imtap.duckdb)' })
+          .option('since', { type: 'string', describe: 'from this time: ISO 8601 (UTC unless an offset is given) or before now (90m, 24h, 7d, 2w)' })
+          .option('until', { type: 'string', describe: 'up to this time (excluded), same forms as --since' })
+          .option('app', { type: 'string', array: true, describe: 'only these apps (repeatable, or comma-separated)' })
+          .option('user', { type: 'string', describe: 'only this person (directory), account or client address' })
+          .option('department', { type: 'string', describe: 'only the people of this department (directory)' })
+          .option('sensor', { type: 'string', describe: 'only captures from this sensor (ingest --sensor)' })
+          .option('grep', { type: 'string', describe: 'messages: text containing this (any case)' })
+          .option('regex', { type: 'string', describe: 'messages: text matching this regular expression (RE2)' })
+          .option('limit', { type: 'number', describe: 'conversations: how many (default 20); messages, transfers, alerts: rows (default 1000)' })
+          .option('format', { choices: ['table', 'csv', 'json', 'ndjson', 'md', 'html'] as const, default: 'table' as const, describe: 'output format' })
+          .option('out', { type: 'string', describe: 'write to this file (replaced atomically) instead of standard output' })
+          .example('$0 report summary --since 7d', 'the last week at a glance')
+          .example('$0 report messages --grep invoice --app msn --format csv --out hits.csv', 'messages containing "invoice"')
+          .example('$0 report users --department Sales --since 2024-05-01 --until 2024-06-01 --format html --out may.html', 'a month of one department'),
+      async (args) => {
+        const { reportCommand } = await import('./report.js');
+        const { defaultDb } = await import('./ingest.js');
+        code = await reportCommand(
+          {
+            name: args.name,
+            db: args.db ?? defaultDb(),
+            since: args.since ?? null,
+            until: args.until ?? null,
+            app: (args.app ?? []).map(String),
+            user: args.user ?? null,
+            department: args.department ?? null,
+            sensor: args.sensor ?? null,
+            grep: args.grep ?? null,
+            regex: args.regex ?? null,
+            limit: args.limit ?? null,
+            format: args.format,
+            out: args.out ?? null,
+          },
+          { stdout: out, stderr: err },
+        );
+      },
+    )
     .demandCommand(1, 'Name a command: imtap inspect <capture>…  (imtap --help lists them)')
     .epilog('Exit codes: 0 done, 1 error (an input unreadable), 2 wrong usage, 3 an input was damaged (the good packets were still processed). See docs/cli.md.')
     .strict()
