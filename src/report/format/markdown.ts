@@ -30,7 +30,7 @@ export function mdText(s: string): string {
     .join('<br>');
   // Block syntax only starts a line: a heading, list item, setext underline or ordered list item.
   return text
-    .replace(/^(\d+)([.)])/, '$1\\$2')
+    .replace(/^(\d{1,9})([.)])(?=[ \t]|$)/, '$1\\$2')
     .replace(/^[#+\-=]/, (ch) => `\\${ch}`)
     .replace(/^[ \t]+/, (ws) => '&#32;'.repeat(ws.length));
 }

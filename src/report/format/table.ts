@@ -71,14 +71,18 @@ function gridSection(s: Section, cells: string[][], width: number, ch: ChalkInst
   const avail = Number.isFinite(width) ? width - (cols.length + 1) - 2 * cols.length : Infinity;
   const ws = Number.isFinite(avail) ? fitWidths(cols, natural, avail) : natural;
   if (!ws) return null;
+  const fitted = cells.map((r) => r.map((v, i) => fitLines(v, ws[i] ?? 1, CELL_LINES)));
+  const wraps = fitted.some((r) => r.some((lines) => lines.length > 1));
   const table = new Table({
     head: heads.map((h, i) => ch.bold(fitLines(h, ws[i] ?? 1, HEAD_LINES).join('\n'))),
     colWidths: ws.map((w) => w + 2),
     colAligns: cols.map((c) => (isNumeric(c) ? 'right' : 'left')),
     style: { head: [], border: [], 'padding-left': 1, 'padding-right': 1 },
     wordWrap: false,
+    // A line between rows only when a cell wraps, so wrapped rows stay apart and short tables stay compact.
+    ...(wraps ? {} : { chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' } }),
   });
-  for (const r of cells) table.push(r.map((v, i) => fitLines(v, ws[i] ?? 1, CELL_LINES).join('\n')));
+  for (const r of fitted) table.push(r.map((lines) => lines.join('\n')));
   return table.toString().split('\n');
 }
 
