@@ -18,13 +18,12 @@ const load = (): Report => JSON.parse(fs.readFileSync(path.join(FIX, 'hostile-re
 const render = (r: Report, f: ReportFormat, width = 100, color = false) => renderReport(r, f, { color, width });
 const UPDATE = process.env.UPDATE_GOLDENS === '1';
 
-function golden(t: Tap.Test, name: string, actual: string) {
+type TT = Parameters<Parameters<typeof t.test>[0]>[0];
+
+function golden(t: TT, name: string, actual: string) {
   const file = path.join(FIX, name);
   if (UPDATE) fs.writeFileSync(file, actual);
   t.equal(actual, fs.readFileSync(file, 'utf8'), `${name} matches the reviewed golden (UPDATE_GOLDENS=1 rewrites it)`);
-}
-declare namespace Tap {
-  type Test = Parameters<Parameters<typeof t.test>[1]>[0];
 }
 
 const report = load();
