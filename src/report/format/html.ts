@@ -66,7 +66,8 @@ th, td { border: 1px solid var(--line); padding: 4px 8px; text-align: left; vert
 th { background: var(--stripe); }
 tbody tr:nth-child(even) { background: var(--stripe); }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-td.cell-long { min-width: 16em; }
+td.time { white-space: nowrap; }
+td.text { min-width: 8em; }
 .count { color: var(--muted); font-size: 12px; margin: 4px 0 0; }
 footer { margin-top: 32px; color: var(--muted); font-size: 12px; }
 @media print {
@@ -84,7 +85,7 @@ footer { margin-top: 32px; color: var(--muted); font-size: 12px; }
 function cellHtml(v: unknown, c: Column): string {
   const cell = v === undefined ? null : (v as Parameters<typeof displayCell>[0]);
   const text = displayCell(cell, c.type);
-  const cls = isNumeric(c) ? ' class="num"' : text.length > 80 ? ' class="cell-long"' : '';
+  const cls = isNumeric(c) ? ' class="num"' : c.type === 'time' ? ' class="time"' : c.type === 'text' ? ' class="text"' : '';
   // Exact value on hover where the display rounds it (bytes in units, times to the second).
   let title = '';
   if (typeof cell === 'number' && c.type === 'bytes' && humanBytes(cell) !== `${cell} B`) title = `${cell} bytes`;

@@ -13,7 +13,7 @@ export type Escape = (s: string) => string;
 
 const W = 760;
 const H = 320;
-const M = { left: 70, right: 16, top: 44, bottom: 78 };
+const M = { left: 90, right: 16, top: 44, bottom: 78 };
 /** Bars drawn at most; the table below the chart has every row. */
 export const MAX_BARS = 40;
 const MAX_X_LABELS = 14;
@@ -50,7 +50,13 @@ export function chartSvg(section: Section, chart: Chart, esc: Escape, idPrefix: 
   const xcol = section.columns[xi]!;
   const ycols = yis.map((i) => section.columns[i]!);
   const rows = chart.kind === 'line' ? section.rows : section.rows.slice(0, MAX_BARS);
-  const labels = rows.map((r) => displayCell(r[xi], xcol.type));
+  let labels = rows.map((r) => displayCell(r[xi], xcol.type));
+  if (xcol.type === 'time' && labels.length > 0 && labels.every((l) => /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/.test(l))) {
+    // Times: drop the date when every point is on the same day, and the seconds when they are all :00.
+    const sameDay = labels.every((l) => l.slice(0, 10) === labels[0]!.slice(0, 10));
+    const noSeconds = labels.every((l) => l.endsWith(':00'));
+    labels = labels.map((l) => (sameDay ? l.slice(11) : l.slice(5)).slice(0, noSeconds ? (sameDay ? 5 : 11) : undefined));
+  }
   const values = rows.map((r) => yis.map((i) => num(r[i])));
   const pw = W - M.left - M.right;
   const ph = H - M.top - M.bottom;
