@@ -14,6 +14,7 @@ const NEEDED = {
   ngircd: 'ngircd',
   prosody: 'prosody',
   prosodyctl: 'prosody',
+  chromium: 'chromium', // the HTML report test loads the page headless
 };
 
 /** Debian starts a package's service on install where policy allows; the e2e tests start their own instances. */
