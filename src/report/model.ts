@@ -10,6 +10,7 @@
  * Markdown table syntax). Times are ISO 8601 UTC strings with nanoseconds as stored (`2024-05-01T12:00:00.123456789Z`).
  */
 
+/** `percent`: percentage points (12.5 is shown as 12.5 %); `bytes`: a byte count; `time`: ISO 8601 UTC text. */
 export type CellType = 'text' | 'int' | 'float' | 'time' | 'bool' | 'bytes' | 'percent';
 export type Cell = string | number | boolean | null;
 
