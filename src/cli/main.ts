@@ -88,20 +88,49 @@ export async function main(argv: string[], io?: Partial<MainIo>): Promise<number
       },
     )
     .command(
-      'export',
-      'Write the database tables as Parquet, CSV or Arrow IPC files, one per table',
+      'export [what]',
+      'Write the database tables as Parquet, CSV or Arrow IPC files, one per table; or (export transcripts) the messages with their provenance as JSON Lines or .eml files with a hash-chained manifest, for auditors',
       (y) =>
         y
+          .positional('what', { choices: ['tables', 'transcripts'] as const, default: 'tables' as const, describe: 'tables: the database tables; transcripts: the messages for an archive (docs/reports.md)' })
           .option('db', { type: 'string', describe: 'the database file (default: $IMTAP_DB, else ./imtap.duckdb)' })
-          .option('format', { choices: ['parquet', 'csv', 'arrow'] as const, demandOption: true, describe: 'file format' })
-          .option('out', { type: 'string', demandOption: true, describe: 'directory to write <table>.<format> into (created if needed)' })
+          .option('format', { choices: ['parquet', 'csv', 'arrow', 'jsonl', 'eml'] as const, demandOption: true, describe: 'file format: parquet, csv, arrow (tables); jsonl, eml (transcripts)' })
+          .option('out', { type: 'string', demandOption: true, describe: 'directory to write <table>.<format> into (created if needed); transcripts: a new or empty directory' })
           .option('table', { type: 'string', describe: 'only this table (default: all: captures, flows, accounts, messages, transfers, contacts, anomalies)' })
+          .option('since', { type: 'string', describe: 'transcripts: messages from this time (ISO 8601 date or date-time, UTC unless an offset is given)' })
+          .option('until', { type: 'string', describe: 'transcripts: messages before this time (excluded)' })
+          .option('app', { type: 'string', array: true, describe: 'transcripts: only these apps (repeatable, or comma-separated)' })
           .example('$0 export --format parquet --out archive/2026-11', 'every table as Parquet')
-          .example('$0 export --format arrow --table flows --out /tmp/x', 'flows as an Arrow IPC file'),
+          .example('$0 export --format arrow --table flows --out /tmp/x', 'flows as an Arrow IPC file')
+          .example('$0 export transcripts --format jsonl --since 2026-11-01 --until 2026-12-01 --out audit/2026-11', 'a month of messages for an auditor; check with imtap verify audit/2026-11'),
       async (args) => {
-        const { exportCommand } = await import('./export.js');
         const { defaultDb } = await import('./ingest.js');
-        code = await exportCommand({ db: args.db ?? defaultDb(), format: args.format, out: args.out as string, table: args.table ?? null }, { stdout: out, stderr: err });
+        const transcriptFormat = args.format === 'jsonl' || args.format === 'eml';
+        if (args.what === 'transcripts') {
+          if (!transcriptFormat) throw new UsageError(`export transcripts writes --format jsonl or eml, not ${args.format}`);
+          if (args.table !== undefined) throw new UsageError('export transcripts takes no --table');
+          const { transcriptsCommand } = await import('./transcripts.js');
+          code = await transcriptsCommand({ db: args.db ?? defaultDb(), format: args.format as 'jsonl' | 'eml', out: args.out as string, since: args.since ?? null, until: args.until ?? null, app: (args.app ?? []).map(String) }, { stdout: out, stderr: err });
+          return;
+        }
+        if (transcriptFormat) throw new UsageError(`--format ${args.format} is for messages: imtap export transcripts --format ${args.format}`);
+        if (args.since !== undefined || args.until !== undefined || args.app !== undefined) throw new UsageError('--since, --until and --app go with export transcripts');
+        const { exportCommand } = await import('./export.js');
+        code = await exportCommand({ db: args.db ?? defaultDb(), format: args.format as 'parquet' | 'csv' | 'arrow', out: args.out as string, table: args.table ?? null }, { stdout: out, stderr: err });
+      },
+    )
+    .command(
+      'verify <dir>',
+      'Check a transcript export (imtap export transcripts): file hashes, every record, the hash chain; exit 5 when anything was changed, removed or added',
+      (y) =>
+        y
+          .positional('dir', { type: 'string', demandOption: true, describe: 'the export directory (with MANIFEST.json)' })
+          .option('head', { type: 'string', describe: 'the chain head printed by the export and kept elsewhere: the manifest must end the chain there' })
+          .example('$0 verify audit/2026-11', 'OK with the counts, or every problem and exit code 5')
+          .example('$0 verify --head 3f1c…e9 audit/2026-11', 'also check the head kept apart from the export'),
+      async (args) => {
+        const { verifyCommand } = await import('./verify.js');
+        code = await verifyCommand({ dir: args.dir as string, head: args.head ?? null }, { stdout: out, stderr: err });
       },
     )
     .command(
@@ -150,7 +179,7 @@ export async function main(argv: string[], io?: Partial<MainIo>): Promise<number
       },
     )
     .demandCommand(1, 'Name a command: imtap inspect <capture>…  (imtap --help lists them)')
-    .epilog('Exit codes: 0 done, 1 error (an input unreadable), 2 wrong usage, 3 an input was damaged (the good packets were still processed). See docs/cli.md.')
+    .epilog('Exit codes: 0 done, 1 error (an input unreadable), 2 wrong usage, 3 an input was damaged (the good packets were still processed), 5 verify found an export not intact. See docs/cli.md.')
     .strict()
     .help()
     .alias('h', 'help')
