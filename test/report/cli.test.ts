@@ -109,7 +109,7 @@ t.test('every format renders every report of real rows', async (t) => {
 });
 
 t.test('a cron run: stdout a pipe, CI=1, stdin closed: no colour, no prompt, exit 0', async (t) => {
-  const env = { ...process.env, CI: '1', TS_NODE_TRANSPILE_ONLY: '1' };
+  const env: NodeJS.ProcessEnv = { ...process.env, CI: '1', TS_NODE_TRANSPILE_ONLY: '1' };
   delete env.FORCE_COLOR;
   delete env.NO_COLOR;
   const r = spawnSync(process.execPath, ['--import', '@tapjs/typescript/import', path.join(ROOT, 'bin/imtap.ts'), 'report', 'users', '--db', db], {
