@@ -8,8 +8,7 @@ import { Probe } from '../../src/decoders/im/types.js';
 import { probeStun, stun } from '../../src/decoders/apps/stun/index.js';
 import { ATTR, crc32, fingerprintOk, readAddress, stunMessageLength, walkAttributes, type AttrWalk, type StunAttr } from '../../src/decoders/apps/stun/parse.js';
 import { Media, classifyMedia } from '../../src/decoders/apps/stun/media.js';
-import { clearEndpointCache } from '../../src/decoders/apps/stun/cache.js';
-import { feed, startSession } from '../helpers/im-session.js';
+import { clearRunState, feed, startSession } from '../helpers/im-session.js';
 
 // RFC 5769 §2.1: sample request (software "STUN test client", username "evtj:h6vY", FINGERPRINT).
 const REQ = Uint8Array.from([
@@ -93,7 +92,7 @@ t.test('probe', async (t) => {
 });
 
 t.test('apps from attributes, realm, type; endpoint cache', async (t) => {
-  clearEndpointCache();
+  clearRunState();
   const cases: [string, Uint8Array, string][] = [
     ['WhatsApp 0x4000', msg(0x0003, [[0x4000, new Uint8Array(12)]]), 'whatsapp'],
     ['WhatsApp type 0x0801', msg(0x0801, []), 'whatsapp'],
@@ -129,7 +128,7 @@ t.test('apps from attributes, realm, type; endpoint cache', async (t) => {
 });
 
 t.test('media after STUN, budget', async (t) => {
-  clearEndpointCache();
+  clearRunState();
   const rtp = Uint8Array.from([0x80, 0x78, 0, 1, 0, 0, 0, 1, 1, 2, 3, 4, 9, 9, 9, 9]);
   const rtcp = Uint8Array.from([0x81, 0xc9, 0, 1, 1, 2, 3, 4]);
   const dtls = Uint8Array.from([0x16, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xaa]);
@@ -203,7 +202,7 @@ t.test('hostile input: anomalies, no throw', async (t) => {
 });
 
 t.test('TCP: RFC 4571 framing and bare messages cut anywhere give the same result', async (t) => {
-  clearEndpointCache();
+  clearRunState();
   const wa = msg(0x0003, [[0x4000, new Uint8Array(8)]]);
   const framed = (m: Uint8Array) => Uint8Array.from([m.length >> 8, m.length & 255, ...m]);
   for (const [name, stream] of [

@@ -41,6 +41,14 @@ export interface Endpoints {
   expected?: unknown;
 }
 
+/** `ctx.runState` of the recording contexts: one run per test process unless cleared. */
+const runStates = new Map<string, unknown>();
+
+/** Start a new "run": forget the state sessions share across flows (STUN endpoints…). */
+export function clearRunState(): void {
+  runStates.clear();
+}
+
 export function recordingContext(ep: Endpoints = {}): { ctx: SessionContext; rec: Recorded } {
   const rec: Recorded = {
     accounts: [],
@@ -103,6 +111,14 @@ export function recordingContext(ep: Endpoints = {}): { ctx: SessionContext; rec
     },
     done: () => {
       rec.done = true;
+    },
+    runState: <T>(key: string, make: () => T): T => {
+      let v = runStates.get(key) as T | undefined;
+      if (v === undefined) {
+        v = make();
+        runStates.set(key, v);
+      }
+      return v;
     },
     account: (ts, row) => void rec.accounts.push({ ts, ...row }),
     message: (ts, row) => void rec.messages.push({ ts, ...row }),

@@ -137,6 +137,8 @@ export class Dispatcher implements FlowHandler {
   private readonly extract: ExtractOptions;
   private readonly rules: AppRules;
   private readonly names: NameCache | null;
+  /** `ctx.runState`: state the sessions of this run share. */
+  private readonly shared = new Map<string, unknown>();
   /** Counters for the summary. */
   readonly stats = { classified: 0, confirmed: 0, rejected: 0, encrypted: 0, expected: 0, gaveUp: 0, byDns: 0, byIp: 0 };
 
@@ -515,6 +517,14 @@ export class Dispatcher implements FlowHandler {
       },
       done: () => {
         if (im.st === St.Active) stop();
+      },
+      runState: <T>(key: string, make: () => T): T => {
+        let v = this.shared.get(key) as T | undefined;
+        if (v === undefined) {
+          v = make();
+          this.shared.set(key, v);
+        }
+        return v;
       },
       account: (ts, row: AccountRow) => {
         if (im.rejected) return;

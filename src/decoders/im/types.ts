@@ -204,6 +204,12 @@ export interface SessionContext {
   setProtocol(protocol: string): void;
   /** The session has seen all it wants (its budget is spent or the rest is encrypted): no more bytes are given to it; the verdict stays. */
   done(): void;
+  /**
+   * State shared by the sessions of one run (one dispatcher: one `imtap ingest`, one `analyzeCapture`), created by
+   * `make` on first use: caches that reach across flows, such as the STUN endpoints whose calls an app was named for.
+   * Keys start with the protocol's id (`stun.endpoints`). Never process-wide, so two runs never see each other's state.
+   */
+  runState<T>(key: string, make: () => T): T;
   account(ts: Time, row: AccountRow): void;
   message(ts: Time, row: MessageRow): void;
   transfer(ts: Time, row: TransferRow): void;

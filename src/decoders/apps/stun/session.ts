@@ -6,7 +6,7 @@
  */
 import type { Dir, ImSession, SessionContext, Time } from '../../im/types.js';
 import { appOfAttribute, appOfRealm, appOfType, googlePort, type StunApp } from './apps.js';
-import { endpointApp, endpointKey, rememberEndpoint } from './cache.js';
+import { ENDPOINT_CACHE, EndpointCache, endpointKey } from './cache.js';
 import { STUN_LIMITS } from './limits.js';
 import { Media, classifyMedia } from './media.js';
 import { ATTR, MAGIC_COOKIE, STUN_HEADER, attrText, fingerprintOk, stunMessageLength, walkAttributes, type AttrWalk, type StunAttr } from './parse.js';
@@ -43,6 +43,7 @@ class StunSession implements ImSession {
   private tcp = Tcp.Unknown;
   private readonly udp: boolean;
   private readonly clientKey: string;
+  private readonly cache: EndpointCache;
   private readonly serverKey: string;
   private readonly google: boolean;
   // Per-message state for the attribute visitor (set before each walk; no closure per message).
@@ -59,6 +60,7 @@ class StunSession implements ImSession {
     private readonly limits: StunLimits,
   ) {
     this.udp = ctx.transport === 'udp';
+    this.cache = ctx.runState(ENDPOINT_CACHE, () => new EndpointCache());
     this.clientKey = endpointKey(ctx.clientIp, ctx.clientPort);
     this.serverKey = endpointKey(ctx.serverIp, ctx.serverPort);
     this.google = googlePort(ctx.clientPort) || googlePort(ctx.serverPort);
@@ -206,13 +208,13 @@ class StunSession implements ImSession {
     this.appConf = confidence;
     this.ctx.identify(app, 'call', 'stun', confidence);
     // Only a flow's own evidence is passed on to the endpoint's other flows (not what it inherited).
-    if (confidence > CACHE_CONFIDENCE) rememberEndpoint(this.clientKey, app, ts[0]);
+    if (confidence > CACHE_CONFIDENCE) this.cache.remember(this.clientKey, app, ts[0]);
     if (first && this.rtp > 0) this.ctx.setProtocol('srtp');
   }
 
   private fromCache(ts: Time): void {
     if (this.app !== null) return;
-    const app = endpointApp(this.clientKey, ts[0]) ?? endpointApp(this.serverKey, ts[0]);
+    const app = this.cache.app(this.clientKey, ts[0]) ?? this.cache.app(this.serverKey, ts[0]);
     if (app !== null) this.identify(app, CACHE_CONFIDENCE, ts);
   }
 

@@ -238,6 +238,7 @@ export class GatewaySession implements ImSession {
       resolved: (ts, name, address, ttl) => c.resolved(ts, name, address, ttl),
       row: (table, r) => c.row(table, r),
       setProtocol: (p) => c.setProtocol(p),
+      runState: (key, make) => c.runState(key, make),
       done: () => {
         t.dead = true;
         t.carry = [null, null];
