@@ -10,10 +10,15 @@
  * name, and an addr-spec made of its bytes (`A-Z a-z 0-9 _ + -` and single inner dots as they are, others as %XX)
  * at `<app>.invalid` (the app as a pseudo-domain under the reserved TLD .invalid, RFC 2606, so nothing routes).
  *
+ * What a mail client shows (the From and To display names, the Subject) has control and bidirectional-override
+ * characters made visible (`\x0d`, as on a terminal): a display name with CR or LF is refused by mail parsers, and a
+ * Subject should not reorder itself. The exact values are in the `X-Imtap-*` headers.
+ *
  * Provenance goes in `X-Imtap-*` headers, one per record field (an absent header is a null field); `imtap verify`
  * rebuilds the record from them and the body (`parseEml`) to check the hash chain.
  */
 import { createHash } from 'node:crypto';
+import { terminalSafe } from '../util/escape.js';
 import type { ChainedRecord } from './record.js';
 
 const CRLF = '\r\n';
@@ -110,7 +115,7 @@ export const appDomain = (app: string): string => `${app.toLowerCase().replace(/
 
 function mailbox(app: string, account: string | null): string {
   const addr = `${localPart(account)}@${appDomain(app)}`;
-  return account === null || account === '' ? addr : `${encodeWords(account)} <${addr}>`;
+  return account === null || account === '' ? addr : `${encodeWords(terminalSafe(account))} <${addr}>`;
 }
 
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
@@ -139,7 +144,7 @@ export function toEml(r: ChainedRecord): string {
   h += `To: ${mailbox(r.app, r.recipient)}${CRLF}`;
   h += `Date: ${rfc5322Date(r.ts)}${CRLF}`;
   h += `Message-ID: <${id}@imtap.invalid>${CRLF}`;
-  h += headerLine('Subject', `[${r.app}] ${r.sender ?? '?'} → ${r.recipient ?? '?'}`);
+  h += headerLine('Subject', terminalSafe(`[${r.app}] ${r.sender ?? '?'} → ${r.recipient ?? '?'}`));
   h += `MIME-Version: 1.0${CRLF}`;
   h += `Content-Type: text/plain; charset=utf-8${CRLF}`;
   h += `Content-Transfer-Encoding: base64${CRLF}`;

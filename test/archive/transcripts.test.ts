@@ -165,6 +165,15 @@ t.test('jsonl: every message once, with its provenance, chained', async (t) => {
   }
   t.match(r.stdout, `chain head ${m.chain.head}`);
   jsonlHead = m.chain.head;
+  // and by Python's json, as docs/reports.md shows it (hostile rows included: NUL, CR, bidi, astral characters)
+  const py = `import json, hashlib, glob, sys
+recs = [json.loads(l) for f in glob.glob(sys.argv[1] + '/*.jsonl') for l in open(f, encoding='utf-8')]
+h = bytes(32)
+for rec in sorted(recs, key=lambda r: r["seq"]):
+    body = {k: v for k, v in rec.items() if k != "chain"}
+    h = hashlib.sha256(h + json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()).digest()
+print(h.hex())`;
+  t.equal(execFileSync('python3', ['-c', py, jsonlDir], { encoding: 'utf8' }).trim(), jsonlHead, 'the documented Python recipe gives the head');
 
   const v = await imtap(['verify', jsonlDir]);
   t.equal(v.code, 0, v.stdout);
