@@ -5,8 +5,9 @@
  *
  * Regular expressions are user input run over network input, so three guards keep one from stalling an ingest:
  * 1. At load, a pattern that can backtrack catastrophically is refused with its line: a repeated group that itself
- *    holds a quantifier or an alternation (`(a+)+`, `(\w*x)*`, `(a|ab)*`), and backreferences (which no linear
- *    engine runs).
+ *    holds a quantifier or an alternation (`(a+)+`, `(\w*x)*`, `(a|ab)*`); and what V8's linear engine (guard 3)
+ *    cannot run: backreferences, lookarounds, and the flags `i` and `u` (the text is already case-folded, and the
+ *    pattern's letters outside escapes are lower-cased, so `i` is not needed).
  * 2. A regular expression sees at most `WATCHLIST_LIMITS.regexInput` characters of each message (words and phrases
  *    see all of it: their expressions cannot backtrack more than the phrase's length).
  * 3. V8's linear-time engine takes over any expression that backtracks excessively (the V8 flag
@@ -91,6 +92,7 @@ export function backtrackingRisk(src: string): string | null {
     if (c === '\\') {
       const n = src[i + 1] ?? '';
       if (/[1-9]/.test(n) || (n === 'k' && src[i + 2] === '<')) return 'backreferences are not allowed';
+      if (/[pP]/.test(n) && src[i + 2] === '{') return '\\p{…} needs the u flag, which is not allowed';
       if (/[pPu]/.test(n) && src[i + 2] === '{') {
         const close = src.indexOf('}', i + 2);
         i = close < 0 ? src.length : close;
@@ -99,6 +101,7 @@ export function backtrackingRisk(src: string): string | null {
       for (i++; i < src.length && src[i] !== ']'; i++) if (src[i] === '\\') i++;
     } else if (c === '(') {
       stack.push({ quant: false, alt: false });
+      if (/^\?(=|!|<=|<!)/.test(src.slice(i + 1))) return 'lookarounds are not allowed';
       if (src[i + 1] === '?') {
         const m = /^\?(?::|=|!|<=|<!|<[A-Za-z_$][\w$]*>)/.exec(src.slice(i + 1));
         if (m) i += m[0].length;
@@ -126,8 +129,25 @@ export function backtrackingRisk(src: string): string | null {
   return null;
 }
 
+/** The pattern's letters lower-cased, escapes (`\D`, `\W`, `\S`, `\B`, `\xAB`, `\u00C9`, `\cJ`) left as written:
+ *  the text it runs on is case-folded. */
+export function lowerOutsideEscapes(src: string): string {
+  let out = '';
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i]!;
+    if (c !== '\\') {
+      out += c.toLowerCase();
+      continue;
+    }
+    const m = /^\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|c[a-zA-Z]|[\s\S])/.exec(src.slice(i));
+    out += m ? m[0] : c;
+    i += (m ? m[0].length : 1) - 1;
+  }
+  return out;
+}
+
 const REGEX_LITERAL = /^\/((?:\\.|\[(?:\\.|[^\]\\])*\]|[^\\/[])+)\/([a-z]*)(?=\s|$)/;
-const OPTION = /^([a-z]+)=("([^"]*)"|\S+)/;
+const OPTION = /^([a-z]+)=("([^"]*)"|\S*)/;
 
 /** Parses a watchlist file's text; `source` names it in errors and in `alerts.watchlist`. */
 export function parseWatchlist(text: string, source: string): Watchlist {
@@ -163,12 +183,12 @@ export function parseWatchlist(text: string, source: string): Watchlist {
       if (!m) fail('a regular expression is /PATTERN/FLAGS, with / inside it escaped as \\/');
       const [lit, src, flags] = [m![0], m![1]!, m![2]!];
       if (src.length > WATCHLIST_LIMITS.patternChars) fail(`regular expression of ${src.length} characters exceeds ${WATCHLIST_LIMITS.patternChars}`);
-      const bad = /[^imsu]/.exec(flags);
-      if (bad) fail(`flag "${bad[0]}" is not allowed (i, m, s, u)`);
+      const bad = /[^ms]/.exec(flags);
+      if (bad) fail(`flag "${bad[0]}" is not allowed (m, s; matching ignores case without i)`);
       const risk = backtrackingRisk(src);
       if (risk) fail(`regular expression /${src}/: ${risk}; rewrite it (docs/reports.md, "Watchlists")`);
       try {
-        re = new RegExp(src, [...new Set(`${flags}i`)].join(''));
+        re = new RegExp(lowerOutsideEscapes(src), [...new Set(flags)].join(''));
       } catch (e) {
         return fail(`bad regular expression: ${(e as Error).message}`);
       }
