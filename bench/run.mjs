@@ -58,14 +58,16 @@ function once(cmd, argv, node) {
   // imtap runs with the V8 flag its executable's #! line gives (bin/imtap.ts); limit-walk as it is.
   const v8flags = argv[0] === imtap ? ['--max-semi-space-size=8'] : [];
   const full = node ? [process.execPath, ...v8flags, '--require', rssHook, ...argv] : [cmd, ...argv];
-  const wrapped = TIME ? [TIME, '-f', 'IMTAP_MAXRSS_KB=%M', ...full] : full;
+  const wrapped = TIME ? [TIME, '-f', 'IMTAP_MAXRSS_KB=%M IMTAP_CPU=%U+%S', ...full] : full;
   const t0 = process.hrtime.bigint();
   // Output goes to /dev/null: what is timed is the tool, not a reader of its output.
   const r = spawnSync(wrapped[0], wrapped.slice(1), { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'ignore', 'pipe'] });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   if (r.status !== 0 && r.status !== 3) throw new Error(`${full.join(' ')} failed (${r.status}): ${r.stderr}`);
   const kb = /IMTAP_MAXRSS_KB=(\d+)/.exec(r.stderr)?.[1] ?? /IMTAP_NODE_MAXRSS_KB=(\d+)/.exec(r.stderr)?.[1];
-  return { seconds, rssMiB: kb ? Number(kb) / 1024 : NaN };
+  // CPU seconds (user + sys, all threads): steadier than wall time on a shared machine.
+  const cpu = /IMTAP_CPU=([\d.]+)\+([\d.]+)/.exec(r.stderr);
+  return { seconds, rssMiB: kb ? Number(kb) / 1024 : NaN, cpu: cpu ? Number(cpu[1]) + Number(cpu[2]) : NaN };
 }
 
 function median(xs) {
@@ -74,12 +76,13 @@ function median(xs) {
 }
 
 function measure(tools, file) {
-  const res = new Map(tools.map((t) => [t.name, { seconds: [], rss: [] }]));
+  const res = new Map(tools.map((t) => [t.name, { seconds: [], rss: [], cpu: [] }]));
   for (let i = 0; i < runs; i++) {
     for (const t of tools) {
       const r = once(t.cmd, t.argv(file), t.node);
       res.get(t.name).seconds.push(r.seconds);
       res.get(t.name).rss.push(r.rssMiB);
+      res.get(t.name).cpu.push(r.cpu);
     }
   }
   // The ratio to the first tool (limit-walk) within each round, then its median: steadier than the ratio of the
@@ -89,6 +92,7 @@ function measure(tools, file) {
     name: t.name,
     seconds: median(res.get(t.name).seconds),
     perRunRatio: median(res.get(t.name).seconds.map((s, i) => s / ref[i])),
+    cpu: median(res.get(t.name).cpu),
     rssMiB: Math.max(...res.get(t.name).rss),
   }));
 }
@@ -99,6 +103,8 @@ const tools = [
   { name: 'imtap inspect --flows', node: true, argv: (f) => [imtap, 'inspect', '--flows', '--json', f] },
   // ingest: the same work as --flows plus SHA-256, DuckDB and the writer; a new database file each run.
   { name: 'imtap ingest', node: true, argv: (f) => [imtap, 'ingest', '--db', freshDb(), f] },
+  // Storage alone (issue 4: at most +20% over --flows): ingest with the analyzers off.
+  { name: 'imtap ingest --no-analyze', node: true, argv: (f) => [imtap, 'ingest', '--no-analyze', '--db', freshDb(), f] },
 ];
 let dbCount = 0;
 function freshDb() {
@@ -120,10 +126,10 @@ const size = fs.statSync(big).size;
 console.log(`corpus: ${path.relative(ROOT, big)}, ${(size / 1e6).toFixed(1)} MB; ${runs} runs each, median wall time; node ${process.version}`);
 const rows = measure(tools, big);
 const floor = rows.find((r) => r.name === 'limit-walk');
-console.log('\n| tool | wall s | MB/s | × limit-walk | × limit-walk, per run | peak RSS MiB |');
-console.log('|---|---:|---:|---:|---:|---:|');
+console.log('\n| tool | wall s | MB/s | × limit-walk | × limit-walk, per run | CPU s (user+sys) | peak RSS MiB |');
+console.log('|---|---:|---:|---:|---:|---:|---:|');
 for (const r of rows) {
-  console.log(`| ${r.name} | ${r.seconds.toFixed(3)} | ${(size / 1e6 / r.seconds).toFixed(0)} | ${(r.seconds / floor.seconds).toFixed(2)} | ${r.perRunRatio.toFixed(2)} | ${r.rssMiB.toFixed(0)} |`);
+  console.log(`| ${r.name} | ${r.seconds.toFixed(3)} | ${(size / 1e6 / r.seconds).toFixed(0)} | ${(r.seconds / floor.seconds).toFixed(2)} | ${r.perRunRatio.toFixed(2)} | ${r.cpu.toFixed(2)} | ${r.rssMiB.toFixed(0)} |`);
 }
 
 // Peak memory must not follow the size of the input.
@@ -131,7 +137,7 @@ const memory = [];
 const mine = tools.filter((t) => t.name.startsWith('imtap'));
 for (const n of [small, large]) {
   const f = corpus(n);
-  for (const { perRunRatio: _, ...r } of measure(mine, f)) memory.push({ copies: n, bytes: fs.statSync(f).size, ...r });
+  for (const { perRunRatio: _, cpu: _c, ...r } of measure(mine, f)) memory.push({ copies: n, bytes: fs.statSync(f).size, ...r });
 }
 console.log(`\n| tool | peak RSS MiB, ${small} copies | peak RSS MiB, ${large} copies | ratio |`);
 console.log('|---|---:|---:|---:|');

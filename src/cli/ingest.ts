@@ -44,6 +44,8 @@ export interface IngestArgs {
   extract?: string | null;
   /** User rule files (`--rules`, docs/rules.md), in order of increasing precedence over the built-in rules. */
   rules?: string[];
+  /** Run the analyzers (default true; `--no-analyze`, hidden: flows and anomalies only, to measure the storage). */
+  analyze?: boolean;
 }
 
 /** The database named by --db, else $IMTAP_DB, else ./imtap.duckdb. */
@@ -63,12 +65,6 @@ export function storeErrorMessage(db: string, e: unknown): string {
 }
 
 export async function ingestCommand(args: IngestArgs, io: { stdout: Output; stderr: Output; stdin?: NodeJS.ReadableStream | undefined }): Promise<number> {
-  // DuckDB loads and opens the file in a worker thread (and later does its share of the writing there) while this
-  // thread loads the decoders.
-  const { openWorkerStore } = await import('../store/worker-store.js');
-  const opening = openWorkerStore(args.db);
-  opening.catch(() => {});
-  const { ingestCapture } = await import('../store/ingest.js');
   // The app rules are read before the database is touched: a bad rule file stops the run with nothing done.
   const { loadAppRules } = await import('../decoders/apps/rules.js');
   const { DnsCache } = await import('../decoders/apps/dns-cache.js');
@@ -79,6 +75,12 @@ export async function ingestCommand(args: IngestArgs, io: { stdout: Output; stde
     io.stderr.write(`imtap: ${terminalSafe(e instanceof Error ? e.message : String(e))}\n`);
     return EXIT.ERROR;
   }
+  // DuckDB loads and opens the file in a worker thread (and later does its share of the writing there) while this
+  // thread loads the decoders.
+  const { openWorkerStore } = await import('../store/worker-store.js');
+  const opening = openWorkerStore(args.db);
+  opening.catch(() => {});
+  const { ingestCapture } = await import('../store/ingest.js');
   // One DNS cache for the whole run: a name resolved in one capture names the flows of the next ones.
   const names = new DnsCache();
   let store;
@@ -109,6 +111,7 @@ export async function ingestCommand(args: IngestArgs, io: { stdout: Output; stde
           replace: args.replace,
           extractDir: args.extract ?? null,
           rules,
+          ...(args.analyze === false ? { analyze: false } : {}),
           names,
           ...(io.stdin ? { stdin: io.stdin } : {}),
           ...(bar ? { onProgress: (c: number, s: number | null) => bar.update(c, s) } : {}),

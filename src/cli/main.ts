@@ -60,13 +60,14 @@ export async function main(argv: string[], io?: Partial<MainIo>): Promise<number
           .option('replace', { type: 'boolean', default: false, describe: 'ingest again a capture that is already in the database' })
           .option('extract', { type: 'string', describe: 'write files sent over IM (IRC DCC, XMPP bytestreams) into this directory (created if missing)' })
           .option('rules', { type: 'string', describe: 'app rules file (host names, sites, IP ranges: docs/rules.md) taking precedence over the built-in ones; repeatable' })
+          .option('analyze', { type: 'boolean', default: true, hidden: true, describe: 'run the IM and app analyzers (--no-analyze: flows and anomalies only, for measuring the storage alone)' })
           .example('$0 ingest fixtures/pcaps/irc/irc-privmsg.pcap', 'into ./imtap.duckdb')
           .example('$0 ingest --extract carved/ capture.pcapng', 'also carve the files sent over IM')
           .example('$0 ingest --db audit.duckdb --sensor hq-span /archive/*.pcap.gz', 'an archive of captures'),
       async (args) => {
         const { ingestCommand, defaultDb } = await import('./ingest.js');
         code = await ingestCommand(
-          { captures: restoreStdin(args.captures as string[]), db: args.db ?? defaultDb(), sensor: args.sensor ?? null, replace: args.replace, extract: args.extract ?? null, rules: ([] as (string | undefined)[]).concat(args.rules).filter((r): r is string => typeof r === 'string') },
+          { captures: restoreStdin(args.captures as string[]), db: args.db ?? defaultDb(), sensor: args.sensor ?? null, replace: args.replace, extract: args.extract ?? null, rules: ([] as (string | undefined)[]).concat(args.rules).filter((r): r is string => typeof r === 'string'), analyze: args.analyze },
           { stdout: out, stderr: err, stdin: io?.stdin },
         );
       },

@@ -25,6 +25,8 @@ interface Entry extends ExpectationSpec {
 
 export class Expectations {
   private byKey = new Map<string, Entry>();
+  /** Entries per port: a new connection to no expected port is ruled out without building a key. */
+  private byPort = new Map<number, number>();
   /** Counters: registered, matched, expired, dropped at the limit. */
   registered = 0;
   matched = 0;
@@ -42,14 +44,30 @@ export class Expectations {
     if (spec.server === null && spec.client === null) throw new Error('an expectation needs a server or a client address');
     const key = spec.server !== null ? `${spec.proto}>${spec.server}:${spec.port}` : `${spec.proto}<${spec.client}:${spec.port}`;
     this.sweep(now);
-    this.byKey.delete(key); // a renewed offer replaces the old one and moves to the back
+    this.remove(key); // a renewed offer replaces the old one and moves to the back
     while (this.byKey.size >= this.max) {
       const oldest = this.byKey.keys().next().value as string;
-      this.byKey.delete(oldest);
+      this.remove(oldest);
       this.dropped++;
     }
     this.byKey.set(key, { ...spec, key, deadline: now + spec.ttl });
+    this.byPort.set(spec.port, (this.byPort.get(spec.port) ?? 0) + 1);
     this.registered++;
+  }
+
+  /** Whether an expectation waits for a connection to port `a` or `b` (-1: none): what `match` needs to find one. */
+  mayMatch(a: number, b: number): boolean {
+    return this.byPort.has(a) || (b >= 0 && this.byPort.has(b));
+  }
+
+  private remove(key: string): Entry | undefined {
+    const e = this.byKey.get(key);
+    if (e === undefined) return undefined;
+    this.byKey.delete(key);
+    const n = this.byPort.get(e.port)! - 1;
+    if (n === 0) this.byPort.delete(e.port);
+    else this.byPort.set(e.port, n);
+    return e;
   }
 
   /**
@@ -58,16 +76,15 @@ export class Expectations {
    * tried reversed, and `swapped` says the flow's client and server must be exchanged.
    */
   match(proto: 'tcp' | 'udp', client: string, cport: number, server: string, sport: number, now: number, allowSwap = true): { entry: ExpectationSpec; swapped: boolean } | null {
-    if (this.byKey.size === 0) return null;
+    if (this.byKey.size === 0 || !this.mayMatch(sport, allowSwap ? cport : -1)) return null;
     const tries: [string, boolean][] = [
       [`${proto}>${server}:${sport}`, false],
       [`${proto}<${client}:${sport}`, false],
     ];
     if (allowSwap) tries.push([`${proto}>${client}:${cport}`, true], [`${proto}<${server}:${cport}`, true]);
     for (const [key, swapped] of tries) {
-      const e = this.byKey.get(key);
+      const e = this.remove(key);
       if (!e) continue;
-      this.byKey.delete(key);
       if (e.deadline < now) {
         this.expired++;
         continue;
@@ -86,7 +103,7 @@ export class Expectations {
         // the rest are dropped at the limit or when looked up.
         break;
       }
-      this.byKey.delete(key);
+      this.remove(key);
       this.expired++;
     }
   }

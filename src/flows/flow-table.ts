@@ -276,10 +276,10 @@ export class FlowTable {
     if (this.live > this.stats.peakLive) this.stats.peakLive = this.live;
     this.link(f);
 
-    if (this.expectations.size > 0) {
+    const certain = f.orientation === 'syn' || f.orientation === 'synack';
+    if (this.expectations.size > 0 && this.expectations.mayMatch(f.sport, certain ? -1 : f.cport)) {
       const client = addressText(f.ipVersion, f.c0, f.c1, f.c2, f.c3);
       const server = addressText(f.ipVersion, f.s0, f.s1, f.s2, f.s3);
-      const certain = f.orientation === 'syn' || f.orientation === 'synack';
       const m = this.expectations.match(proto === 6 ? 'tcp' : 'udp', client, f.cport, server, f.sport, now, !certain);
       if (m) {
         if (m.swapped) swapRoles(f);

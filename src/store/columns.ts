@@ -297,6 +297,12 @@ export class ColumnBuffer {
     this.mark(row);
   }
 
+  /** A timestamp given as its two numbers (no pair to allocate); same checks as setTs. */
+  setTsParts(row: number, sec: number, nsec: number): void {
+    this.putTs(row, sec, nsec);
+    this.mark(row);
+  }
+
   setI32(row: number, v: CellValue): void {
     if (typeof v !== 'number' || (v | 0) !== v) throw this.badInt(row, v);
     this.i32[row] = v;

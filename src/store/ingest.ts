@@ -13,15 +13,15 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { Worker } from 'node:worker_threads';
-import type { DuckDBConnection } from '@duckdb/node-api';
 import type { CaptureSummary, ReadOptions } from '../decoders/capture/reader.js';
 import { isDamage } from '../decoders/capture/issues.js';
 import { inspectCapture } from '../stats/capture-stats.js';
-import { C_BYTES, C_PACKETS, C_PAYLOAD, clientText, flowEnd, flowStart, serverText, type Flow } from '../flows/flow.js';
+import { C_BYTES, C_FIRST_NSEC, C_FIRST_SEC, C_LAST_NSEC, C_LAST_SEC, C_PACKETS, C_PAYLOAD, clientText, flowEnd, serverText, type Flow } from '../flows/flow.js';
 import type { FlowLimits } from '../flows/options.js';
 import type { Store } from './db.js';
-import { tableDef, TABLES } from './schema.js';
-import { TableWriter } from './writer.js';
+import type { RowWriter, SqlStore } from './local-store.js';
+import { tableDef, TABLES, type DuckType } from './schema.js';
+import type { DirectFill } from './rows.js';
 import { Dispatcher, flowVerdict, type ImRow } from '../decoders/im/dispatch.js';
 import { defaultRegistry } from '../decoders/im/protocols.js';
 import { loadAppRules, type AppRules } from '../decoders/apps/rules.js';
@@ -106,23 +106,16 @@ export async function sha256File(path: string): Promise<string> {
   return h.digest('hex');
 }
 
-async function scalarRows(conn: DuckDBConnection, sql: string, params: (string | number | null)[] = []): Promise<Record<string, unknown>[]> {
-  const stmt = await conn.prepare(sql);
-  params.forEach((p, i) => {
-    if (p === null) stmt.bindNull(i + 1);
-    else if (typeof p === 'number') stmt.bindBigInt(i + 1, BigInt(p));
-    else stmt.bindVarchar(i + 1, p);
-  });
-  const reader = await stmt.runAndReadAll();
-  return reader.getRowObjects() as Record<string, unknown>[];
+async function scalarRows(conn: SqlStore, sql: string, params: (string | number | null)[] = []): Promise<Record<string, unknown>[]> {
+  return conn.query(sql, params);
 }
 
-async function exec(conn: DuckDBConnection, sql: string, params: (string | number | null)[] = []): Promise<void> {
-  await scalarRows(conn, sql, params);
+async function exec(conn: SqlStore, sql: string, params: (string | number | null)[] = []): Promise<void> {
+  await conn.run(sql, params);
 }
 
 /** Deletes every row of a capture from the data tables (not its `captures` row). */
-async function deleteCaptureRows(conn: DuckDBConnection, captureId: number): Promise<void> {
+async function deleteCaptureRows(conn: SqlStore, captureId: number): Promise<void> {
   for (const t of TABLES) {
     if (t.name === 'captures' || t.name === 'schema_version') continue;
     if (!t.columns.some((c) => c.name === 'capture_id')) continue;
@@ -130,8 +123,105 @@ async function deleteCaptureRows(conn: DuckDBConnection, captureId: number): Pro
   }
 }
 
-export async function ingestCapture(store: Store, path: string, opts: IngestOptions = {}): Promise<IngestResult> {
-  const conn = store.connection;
+/**
+ * The flows row of a flow, written through the column setters (RowBatcher.addWith) instead of a 30-field object that
+ * the writer would read back by name. The columns are found by name once; a column of another type than the setter
+ * used here stops the ingest at its start.
+ */
+function flowFiller(analyze: boolean): DirectFill<Flow> {
+  const def = tableDef('flows');
+  const at = (name: string, type: DuckType): number => {
+    const i = def.columns.findIndex((c) => c.name === name);
+    if (i < 0 || def.columns[i]!.type !== type) throw new Error(`flows.${name}: expected a ${type} column in schema.ts`);
+    return i;
+  };
+  const tsStart = at('ts_start', 'TIMESTAMP_NS');
+  const flowId = at('flow_id', 'BIGINT');
+  const tsEnd = at('ts_end', 'TIMESTAMP_NS');
+  const transport = at('transport', 'VARCHAR');
+  const clientIp = at('client_ip', 'VARCHAR');
+  const clientPort = at('client_port', 'USMALLINT');
+  const serverIp = at('server_ip', 'VARCHAR');
+  const serverPort = at('server_port', 'USMALLINT');
+  const orientation = at('orientation', 'VARCHAR');
+  const packets = at('packets_c2s', 'BIGINT');
+  const packetsS = at('packets_s2c', 'BIGINT');
+  const bytes = at('bytes_c2s', 'BIGINT');
+  const bytesS = at('bytes_s2c', 'BIGINT');
+  const payload = at('payload_bytes_c2s', 'BIGINT');
+  const payloadS = at('payload_bytes_s2c', 'BIGINT');
+  const endReason = at('end_reason', 'VARCHAR');
+  const gaps = at('gaps', 'INTEGER');
+  const gapBytes = at('gap_bytes', 'BIGINT');
+  const retrans = at('retransmissions', 'BIGINT');
+  const vlan = at('vlan', 'INTEGER');
+  const tunnel = at('tunnel_depth', 'UTINYINT');
+  const anomalies = at('anomalies', 'VARCHAR');
+  const protocol = at('protocol', 'VARCHAR');
+  const app = at('app', 'VARCHAR');
+  const appKind = at('app_kind', 'VARCHAR');
+  const method = at('method', 'VARCHAR');
+  const confidence = at('confidence', 'DOUBLE');
+  const serverName = at('server_name', 'VARCHAR');
+  const encrypted = at('encrypted', 'BOOLEAN');
+  return (cols, r, f) => {
+    const c = f.c;
+    const fs0 = c[C_FIRST_SEC]!;
+    const fs1 = c[C_FIRST_SEC + 1]!;
+    const fn0 = c[C_FIRST_NSEC]!;
+    const fn1 = c[C_FIRST_NSEC + 1]!;
+    const ls0 = c[C_LAST_SEC]!;
+    const ls1 = c[C_LAST_SEC + 1]!;
+    const ln0 = c[C_LAST_NSEC]!;
+    const ln1 = c[C_LAST_NSEC + 1]!;
+    // First and last packet of either direction, as flowStart and flowEnd (a direction without packets left out).
+    const p0 = c[C_PACKETS]!;
+    const p1 = c[C_PACKETS + 1]!;
+    if (p1 === 0 || (p0 !== 0 && (fs0 < fs1 || (fs0 === fs1 && fn0 <= fn1)))) cols[tsStart]!.setTsParts(r, fs0, fn0);
+    else cols[tsStart]!.setTsParts(r, fs1, fn1);
+    if (p1 === 0 || (p0 !== 0 && !(ls0 < ls1 || (ls0 === ls1 && ln0 <= ln1)))) cols[tsEnd]!.setTsParts(r, ls0, ln0);
+    else cols[tsEnd]!.setTsParts(r, ls1, ln1);
+    cols[flowId]!.setI64(r, f.id);
+    cols[transport]!.setStr(r, f.proto === 6 ? 'tcp' : 'udp');
+    cols[clientIp]!.setStr(r, clientText(f));
+    cols[clientPort]!.setU16(r, f.cport);
+    cols[serverIp]!.setStr(r, serverText(f));
+    cols[serverPort]!.setU16(r, f.sport);
+    if (f.orientation != null) cols[orientation]!.setStr(r, f.orientation);
+    cols[packets]!.setI64(r, p0);
+    cols[packetsS]!.setI64(r, p1);
+    cols[bytes]!.setI64(r, c[C_BYTES]!);
+    cols[bytesS]!.setI64(r, c[C_BYTES + 1]!);
+    cols[payload]!.setI64(r, c[C_PAYLOAD]!);
+    cols[payloadS]!.setI64(r, c[C_PAYLOAD + 1]!);
+    if (f.endReason != null) cols[endReason]!.setStr(r, f.endReason);
+    const st0 = f.streams[0];
+    const st1 = f.streams[1];
+    cols[gaps]!.setI32(r, (st0?.gaps ?? 0) + (st1?.gaps ?? 0));
+    cols[gapBytes]!.setI64(r, (st0?.gapBytes ?? 0) + (st1?.gapBytes ?? 0));
+    cols[retrans]!.setI64(r, (st0?.retransmissions ?? 0) + (st1?.retransmissions ?? 0));
+    if (f.vlanOuter >= 0) cols[vlan]!.setI32(r, f.vlanOuter);
+    cols[tunnel]!.setU8(r, f.tunnelDepth);
+    if (f.anomalies) cols[anomalies]!.setStr(r, JSON.stringify(Object.fromEntries(f.anomalies)));
+    const v = analyze ? flowVerdict(f) : null;
+    if (v === null) return;
+    cols[protocol]!.setStr(r, v.protocol);
+    if (v.app !== null) cols[app]!.setStr(r, v.app);
+    if (v.kind !== null) cols[appKind]!.setStr(r, v.kind);
+    if (v.method !== null) cols[method]!.setStr(r, v.method);
+    if (v.confidence !== null) cols[confidence]!.setF64(r, v.confidence);
+    if (v.serverName !== null) cols[serverName]!.setStr(r, v.serverName);
+    cols[encrypted]!.setBool(r, v.encrypted);
+  };
+}
+
+/**
+ * Ingests one capture into `store`: a SqlStore (a WorkerStore, which puts DuckDB's work on another thread, as
+ * `imtap ingest` does) or an open Store (DuckDB on this thread).
+ */
+export async function ingestCapture(store: Store | SqlStore, path: string, opts: IngestOptions = {}): Promise<IngestResult> {
+  // local-store.js loads DuckDB and Arrow on this thread: only when asked to write here.
+  const conn: SqlStore = 'connection' in store ? (await import('./local-store.js')).localStore(store) : store;
   const isStdin = path === '-';
   let size: number | null = null;
   if (!isStdin) {
@@ -210,69 +300,41 @@ export async function ingestCapture(store: Store, path: string, opts: IngestOpti
   await conn.run('BEGIN TRANSACTION');
   let committed = false;
   try {
-    const flowsW = await TableWriter.open(conn, tableDef('flows'));
-    const anomW = await TableWriter.open(conn, tableDef('anomalies'));
+    // capture_id is the same in every row: set by the writers, not carried by each row object.
+    const fixed = { fixed: { capture_id: captureId } };
+    const flowsW = await conn.writer(tableDef('flows'), fixed);
+    const anomW = await conn.writer(tableDef('anomalies'), fixed);
     let nflows = 0;
     let nanom = 0;
     const im = noIm();
     const analyze = opts.analyze ?? true;
-    const imWriters = new Map<string, TableWriter>();
-    if (analyze) for (const t of ANALYZER_TABLES) imWriters.set(t, await TableWriter.open(conn, tableDef(t)));
+    const imWriters = new Map<string, RowWriter>();
+    if (analyze) for (const t of ANALYZER_TABLES) imWriters.set(t, await conn.writer(tableDef(t), fixed));
     const imRow = (table: string, row: ImRow) => {
       if (table === 'anomalies') {
         nanom++;
-        anomW.append({ ...row, capture_id: captureId });
+        anomW.append(row);
         return;
       }
       const w = imWriters.get(table);
       if (w === undefined) throw new Error(`an IM analyzer wrote to ${table}, which is not an IM table`);
-      w.append({ ...row, capture_id: captureId });
+      w.append(row);
       if (table in im) im[table as keyof ImCounts]++;
     };
+    const fillFlow = flowFiller(analyze);
     const writeFlow = (f: Flow) => {
       nflows++;
-      const v = analyze ? flowVerdict(f) : null;
-      if (v !== null && v.app !== null) im.imFlows++;
-      const c = f.c;
-      const st0 = f.streams[0];
-      const st1 = f.streams[1];
-      const [es, en] = flowEnd(f);
-      flowsW.append({
-        ts_start: flowStart(f),
-        capture_id: captureId,
-        flow_id: f.id,
-        ts_end: [es, en],
-        transport: f.proto === 6 ? 'tcp' : 'udp',
-        client_ip: clientText(f),
-        client_port: f.cport,
-        server_ip: serverText(f),
-        server_port: f.sport,
-        orientation: f.orientation,
-        packets_c2s: c[C_PACKETS]!,
-        packets_s2c: c[C_PACKETS + 1]!,
-        bytes_c2s: c[C_BYTES]!,
-        bytes_s2c: c[C_BYTES + 1]!,
-        payload_bytes_c2s: c[C_PAYLOAD]!,
-        payload_bytes_s2c: c[C_PAYLOAD + 1]!,
-        end_reason: f.endReason,
-        gaps: (st0?.gaps ?? 0) + (st1?.gaps ?? 0),
-        gap_bytes: (st0?.gapBytes ?? 0) + (st1?.gapBytes ?? 0),
-        retransmissions: (st0?.retransmissions ?? 0) + (st1?.retransmissions ?? 0),
-        vlan: f.vlanOuter >= 0 ? f.vlanOuter : null,
-        tunnel_depth: f.tunnelDepth,
-        anomalies: f.anomalies ? JSON.stringify(Object.fromEntries(f.anomalies)) : null,
-        protocol: v?.protocol ?? null,
-        app: v?.app ?? null,
-        app_kind: v?.kind ?? null,
-        method: v?.method ?? null,
-        confidence: v?.confidence ?? null,
-        server_name: v?.serverName ?? null,
-        encrypted: v === null ? null : v.encrypted,
-      });
+      if (analyze) {
+        const v = flowVerdict(f);
+        if (v !== null && v.app !== null) im.imFlows++;
+      }
+      // Straight into the column buffers: no row object per flow (flowFiller).
+      flowsW.appendWith(fillFlow, f);
       if (f.anomalies) {
+        const [es, en] = flowEnd(f);
         for (const [code, n] of f.anomalies) {
           nanom++;
-          anomW.append({ ts: [es, en], capture_id: captureId, flow_id: f.id, code, detail: `${n} time${n === 1 ? '' : 's'} in the flow` });
+          anomW.append({ ts: [es, en], flow_id: f.id, code, detail: `${n} time${n === 1 ? '' : 's'} in the flow` });
         }
       }
     };
@@ -297,11 +359,11 @@ export async function ingestCapture(store: Store, path: string, opts: IngestOpti
     const at: [number, number] = has ? [lastSec, lastNsec] : started;
     for (const [code, n] of Object.entries(stats.anomalies())) {
       nanom++;
-      anomW.append({ ts: at, capture_id: captureId, flow_id: null, code, detail: `${n} packet${n === 1 ? '' : 's'}` });
+      anomW.append({ ts: at, flow_id: null, code, detail: `${n} packet${n === 1 ? '' : 's'}` });
     }
     for (const i of summary.issues.list) {
       nanom++;
-      anomW.append({ ts: at, capture_id: captureId, flow_id: null, code: `capture_${i.code}`, detail: i.message, file_offset: i.offset });
+      anomW.append({ ts: at, flow_id: null, code: `capture_${i.code}`, detail: i.message, file_offset: i.offset });
     }
     await flowsW.close();
     await anomW.close();

@@ -6,7 +6,7 @@
  */
 import type { CellValue } from './columns.js';
 import type { Store } from './db.js';
-import type { Row } from './rows.js';
+import type { DirectFill, Row } from './rows.js';
 import type { TableDef } from './schema.js';
 import { runSql } from './sql.js';
 import type { SqlParam } from './worker-protocol.js';
@@ -19,6 +19,7 @@ export interface RowWriter {
   readonly pending: number;
   append(row: Row): void;
   appendRow(values: readonly CellValue[]): void;
+  appendWith<T>(fill: DirectFill<T>, arg: T): void;
   flush(): Promise<unknown>;
   close(): Promise<void>;
 }
@@ -28,7 +29,8 @@ export interface SqlStore {
   /** Rows as objects of plain JS values (BIGINT as bigint). Parameters `?` bound in order. */
   query(sql: string, params?: readonly SqlParam[]): Promise<Record<string, unknown>[]>;
   run(sql: string, params?: readonly SqlParam[]): Promise<void>;
-  writer(table: TableDef, options?: { batchRows?: number }): Promise<RowWriter>;
+  /** `fixed`: columns with the same value in every row (see RowBatcher). */
+  writer(table: TableDef, options?: { batchRows?: number; fixed?: Row }): Promise<RowWriter>;
   close(): Promise<void>;
 }
 
@@ -39,7 +41,7 @@ export function localStore(store: Store): SqlStore {
     path: store.path,
     query: async (sql, params = []) => (await runSql(conn, sql, params, true))!,
     run: async (sql, params = []) => void (await runSql(conn, sql, params, false)),
-    writer: (table, options = {}) => TableWriter.open(conn, table, options.batchRows === undefined ? {} : { batchRows: options.batchRows }),
+    writer: (table, options = {}) => TableWriter.open(conn, table, options),
     close: async () => store.close(),
   };
 }

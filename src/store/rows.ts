@@ -28,15 +28,32 @@ const SETTER: Record<Kind, keyof ColumnBuffer> = {
 type Fill<T> = (input: T, r: number) => void;
 
 /**
+ * A row written straight into the column buffers by the caller (`RowBatcher.addWith`): `fill(cols, r, arg)` calls the
+ * columns' setters for row `r` (cols in the table's order); a column it does not set is NULL.
+ */
+export type DirectFill<T> = (cols: readonly ColumnBuffer[], r: number, arg: T) => void;
+
+/**
  * `fillRow(row, r)`: the named fields of `row` into row `r` of the columns; throws at a bad value, a NOT NULL column
  * left out or NULL, or a name that is not a column. `fillValues(values, r)`: the same from values in column order.
  */
-function generate(table: TableDef, cols: readonly ColumnBuffer[]): { fillRow: Fill<Row>; fillValues: Fill<readonly CellValue[]> } {
+function generate(table: TableDef, cols: readonly ColumnBuffer[], fixed: Row): { fillRow: Fill<Row>; fillValues: Fill<readonly CellValue[]>; fillFixed: (r: number) => void } {
   const byName: string[] = [];
   const byIndex: string[] = [];
+  const fx: CellValue[] = [];
+  const byFixed: string[] = [];
   cols.forEach((c, i) => {
     const key = JSON.stringify(c.name);
     const set = `c${i}.${SETTER[c.kind]}(r, v)`;
+    if (Object.hasOwn(fixed, c.name)) {
+      // A fixed column: its value for every row, whatever the row says (a row may still name it).
+      fx[i] = fixed[c.name];
+      byName.push(`c${i}.${SETTER[c.kind]}(r, fx[${i}]);
+  if (${key} in row) n++;`);
+      byIndex.push(`c${i}.${SETTER[c.kind]}(r, fx[${i}]);`);
+      byFixed.push(`c${i}.${SETTER[c.kind]}(r, fx[${i}]);`);
+      return;
+    }
     const ifNull = c.nullable
       ? ''
       : `throw v === undefined && !(${key} in row) ? c${i}.missing(r) : c${i}.bad(r, v, 'is NOT NULL');`;
@@ -61,6 +78,9 @@ return {
     let v;
   ${byIndex.join('\n  ')}
   },
+  fillFixed(r) {
+  ${byFixed.join('\n  ')}
+  },
 };`;
   const names = new Set(table.columns.map((c) => c.name));
   const unknown = (row: Row): never => {
@@ -69,7 +89,7 @@ return {
     }
     throw new Error(`${table.name}: row has keys that are not columns`);
   };
-  return new Function('cols', 'unknown', body)(cols, unknown) as { fillRow: Fill<Row>; fillValues: Fill<readonly CellValue[]> };
+  return new Function('cols', 'unknown', 'fx', body)(cols, unknown, fx) as { fillRow: Fill<Row>; fillValues: Fill<readonly CellValue[]>; fillFixed: (r: number) => void };
 }
 
 export class RowBatcher {
@@ -78,19 +98,37 @@ export class RowBatcher {
   rows = 0;
   private readonly fillRow: Fill<Row>;
   private readonly fillValues: Fill<readonly CellValue[]>;
+  private readonly fillFixed: (r: number) => void;
+  /** The NOT NULL columns, checked after a direct fill. */
+  private readonly required: readonly ColumnBuffer[];
 
   private readonly arenaBytes: number;
 
+  /**
+   * `fixed`: columns with one value for every row (e.g. the capture_id of an ingest), checked here once; rows need
+   * not name them, and a value a row gives for one is ignored.
+   */
   constructor(
     readonly table: TableDef,
     readonly capacity: number,
+    fixed: Row = {},
   ) {
     this.cols = columnBuffers(table, capacity);
     this.arenaBytes = this.cols.reduce((n, c) => n + ColumnBuffer.arenaBytes(c.kind, capacity), 0);
     this.resetAll();
-    const g = generate(table, this.cols);
+    for (const name of Object.keys(fixed)) {
+      const c = this.cols.find((x) => x.name === name);
+      if (c === undefined) throw new Error(`${table.name} has no column ${name} (a fixed column)`);
+      const v = fixed[name];
+      if (v === null || v === undefined) throw new Error(`${table.name}.${name}: a fixed column takes a value, not NULL`);
+      c.set(0, v); // checks the value (row 0 is filled again by every row)
+      c.clear(0);
+    }
+    const g = generate(table, this.cols, fixed);
     this.fillRow = g.fillRow;
     this.fillValues = g.fillValues;
+    this.fillFixed = g.fillFixed;
+    this.required = this.cols.filter((c) => !c.nullable);
   }
 
   /** Adds a row given by column name (a column left out is NULL); true when the batch is full. */
@@ -113,6 +151,24 @@ export class RowBatcher {
     const r = this.rows;
     try {
       this.fillValues(values, r);
+    } catch (err) {
+      this.undo(r);
+      throw err;
+    }
+    return ++this.rows === this.capacity;
+  }
+
+  /**
+   * Adds a row written by `fill` through the columns' setters (no row object: for the hot writers, such as the flows
+   * of an ingest); fixed columns are set here, and a NOT NULL column `fill` left unset throws. True when full.
+   */
+  addWith<T>(fill: DirectFill<T>, arg: T): boolean {
+    const r = this.rows;
+    try {
+      this.fillFixed(r);
+      fill(this.cols, r, arg);
+      const req = this.required;
+      for (let i = 0; i < req.length; i++) if (!req[i]!.isSet(r)) throw req[i]!.missing(r);
     } catch (err) {
       this.undo(r);
       throw err;

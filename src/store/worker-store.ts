@@ -28,7 +28,7 @@ import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from '
 import { transferables, type CellValue, type RawBatch } from './columns.js';
 import type { OpenOptions } from './db.js';
 import type { SqlStore } from './local-store.js';
-import { RowBatcher, type Row } from './rows.js';
+import { RowBatcher, type DirectFill, type Row } from './rows.js';
 import type { TableDef } from './schema.js';
 import { ERROR_FLAG, GONE, IN_FLIGHT, SHARED_INTS, type ErrorInfo, type OpenedInfo, type Reply, type Request, type SqlParam, type WorkerInit } from './worker-protocol.js';
 
@@ -48,6 +48,8 @@ export interface WorkerStoreOptions extends OpenOptions {
 export interface WorkerWriterOptions {
   /** Rows per batch handed to the worker; default 2048 (DuckDB's vector size). */
   batchRows?: number;
+  /** Columns with the same value in every row (rows need not name them): see RowBatcher. */
+  fixed?: Row;
 }
 
 /** The rows a query returns, as objects of plain JS values (BIGINT as bigint). */
@@ -150,7 +152,7 @@ export class WorkerStore implements SqlStore {
       throw new RangeError(`batchRows ${batchRows} for ${table.name}: must be an integer from 1 to ${MAX_BATCH_ROWS}`);
     }
     const wid = this.nextWriter++;
-    const w = new WorkerTableWriter(this, wid, table, batchRows);
+    const w = new WorkerTableWriter(this, wid, table, batchRows, options.fixed);
     await this.request({ op: 'writer', id: 0, wid, table });
     this.writers.set(wid, w);
     return w;
@@ -264,8 +266,9 @@ export class WorkerTableWriter {
     readonly wid: number,
     readonly table: TableDef,
     batchRows: number,
+    fixed?: Row,
   ) {
-    this.batcher = new RowBatcher(table, batchRows);
+    this.batcher = new RowBatcher(table, batchRows, fixed);
   }
 
   /** Rows buffered and not yet handed to the worker. */
@@ -283,6 +286,12 @@ export class WorkerTableWriter {
   appendRow(values: readonly CellValue[]): void {
     if (this.closed) this.assertOpen();
     if (this.batcher.addValues(values)) this.emit();
+  }
+
+  /** Appends a row written by `fill(cols, r, arg)` through the columns' setters (RowBatcher.addWith). */
+  appendWith<T>(fill: DirectFill<T>, arg: T): void {
+    if (this.closed) this.assertOpen();
+    if (this.batcher.addWith(fill, arg)) this.emit();
   }
 
   /** Appends a batch in DuckDB's layout (its buffers are transferred: unusable here afterwards). */

@@ -22,15 +22,17 @@ import type * as arrow from 'apache-arrow';
 import { ChunkCopier, VECTOR_SIZE } from './chunk-copy.js';
 import { arrowSchema, arrowToRaw, rawToArrow } from './column-buffer.js';
 import type { CellValue, RawBatch } from './columns.js';
-import { RowBatcher, type Row } from './rows.js';
+import { RowBatcher, type DirectFill, type Row } from './rows.js';
 import type { TableDef } from './schema.js';
 
 export type { CellValue, Timestamp } from './columns.js';
-export type { Row } from './rows.js';
+export type { DirectFill, Row } from './rows.js';
 
 export interface WriterOptions {
   /** Rows per batch; default 2048, DuckDB's vector size. */
   batchRows?: number;
+  /** Columns with the same value in every row (rows need not name them): see RowBatcher. */
+  fixed?: Row;
   /**
    * Called with each batch, as an Arrow RecordBatch, before it goes to DuckDB. The batch owns its buffers (the
    * writer starts new ones), so it may be kept, exported or transferred to another thread.
@@ -69,7 +71,7 @@ export class TableWriter {
     const batchRows = checkBatchRows(table, options.batchRows);
     this.onBatch = options.onBatch;
     this.copier = new ChunkCopier(appender, table);
-    this.batcher = new RowBatcher(table, batchRows);
+    this.batcher = new RowBatcher(table, batchRows, options.fixed);
   }
 
   /** A writer for `table` on `connection` (the table must exist with the declared columns). */
@@ -104,6 +106,12 @@ export class TableWriter {
   appendRow(values: readonly CellValue[]): void {
     if (this.closed) this.assertOpen();
     if (this.batcher.addValues(values)) this.emit();
+  }
+
+  /** Appends a row written by `fill(cols, r, arg)` through the columns' setters (RowBatcher.addWith). */
+  appendWith<T>(fill: DirectFill<T>, arg: T): void {
+    if (this.closed) this.assertOpen();
+    if (this.batcher.addWith(fill, arg)) this.emit();
   }
 
   /** Appends a batch in DuckDB's layout (e.g. built by another RowBatcher). Buffered rows go first. */

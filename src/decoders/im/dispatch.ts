@@ -139,6 +139,9 @@ export class Dispatcher implements FlowHandler {
   private readonly names: NameCache | null;
   /** `ctx.runState`: state the sessions of this run share. */
   private readonly shared = new Map<string, unknown>();
+  /** The ports some probe of each transport names. */
+  private readonly tcpPorts: ReadonlySet<number>;
+  private readonly udpPorts: ReadonlySet<number>;
   /** Counters for the summary. */
   readonly stats = { classified: 0, confirmed: 0, rejected: 0, encrypted: 0, expected: 0, gaveUp: 0, byDns: 0, byIp: 0 };
 
@@ -150,6 +153,8 @@ export class Dispatcher implements FlowHandler {
     this.extract = opts.extract ?? { dir: null, prefix: 'c0' };
     this.rules = opts.rules ?? NO_RULES;
     this.names = opts.names ?? null;
+    this.tcpPorts = new Set(registry.tcpProbes.flatMap((p) => p.ports));
+    this.udpPorts = new Set(registry.udpProbes.flatMap((p) => p.ports));
   }
 
   /** The flow table whose expectations and clock the sessions use. */
@@ -171,7 +176,13 @@ export class Dispatcher implements FlowHandler {
     }
     const probes = tcp ? this.registry.tcpProbes : this.registry.udpProbes;
     if (probes.length === 0) return;
-    // Protocols whose usual port the flow uses are asked first; all are asked.
+    // Protocols whose usual port the flow uses are asked first; all are asked. A flow on no protocol's port (most)
+    // shares the registry's list: candidate lists are replaced, never changed in place.
+    const ports = tcp ? this.tcpPorts : this.udpPorts;
+    if (!ports.has(f.sport) && !ports.has(f.cport)) {
+      f.user = new FlowIm(probes as ImProtocol[]);
+      return;
+    }
     const hinted = probes.filter((p) => p.ports.includes(f.sport) || p.ports.includes(f.cport));
     f.user = new FlowIm(hinted.length === 0 ? [...probes] : [...hinted, ...probes.filter((p) => !hinted.includes(p))]);
   }
@@ -233,18 +244,21 @@ export class Dispatcher implements FlowHandler {
       bl = buf.length;
     }
     let chosen: ImProtocol | null = null;
-    const still: ImProtocol[] = [];
-    for (const p of im.candidates) {
-      const r = p.probe!(buf, bo, bl, dir, im.midstream[dir]);
+    let still: ImProtocol[] | null = null;
+    const cands = im.candidates;
+    const mid = im.midstream[dir]!;
+    for (let i = 0; i < cands.length; i++) {
+      const p = cands[i]!;
+      const r = p.probe!(buf, bo, bl, dir, mid);
       if (r === Probe.Yes) {
         chosen = p;
         break;
       }
-      if (r === Probe.Need) still.push(p);
+      if (r === Probe.Need) (still ??= []).push(p);
     }
     im.heldBytes[dir] += len;
     // The budget is in bytes, not packets, so that how the sender's bytes were segmented changes nothing.
-    if (chosen === null && (still.length === 0 || im.heldBytes[dir] >= this.limits.detectBytes)) {
+    if (chosen === null && (still === null || im.heldBytes[dir] >= this.limits.detectBytes)) {
       im.highEntropy = looksEncrypted(buf, bo, bl);
       this.giveUp(im);
       return;
@@ -256,7 +270,7 @@ export class Dispatcher implements FlowHandler {
       return;
     }
     im.probeBuf[dir] = prev.length > 0 ? buf : data.slice(off, off + bl);
-    im.candidates = still;
+    im.candidates = still ?? [];
   }
 
   private gap(f: Flow, im: FlowIm, dir: Dir, len: number): void {
@@ -454,11 +468,6 @@ export class Dispatcher implements FlowHandler {
     const tables = new Set(p.tables ?? []);
     const flowId = f.id;
     const clientIp = clientText(f);
-    const base = (ts: Time, dir: Dir | null): ImRow => {
-      const r: ImRow = { ts, flow_id: flowId, app: app() };
-      if (dir !== null) r.direction = dirText(dir);
-      return r;
-    };
     const stop = () => {
       im.st = St.Done;
       im.carry = [null, null];
@@ -492,7 +501,7 @@ export class Dispatcher implements FlowHandler {
         this.stats.encrypted++;
         // An IM protocol switching to TLS is an event of the session; a carrier (tls, quic) is encrypted from the start.
         if (im.verdict.app !== null && im.proto?.app !== null) {
-          this.emit(im, 'events', { ...base(ts, null), account: null, event: how, target: null, detail: 'the rest of the flow is encrypted', direction: null });
+          this.emit(im, 'events', { ts, flow_id: flowId, app: app(), account: null, event: how, target: null, detail: 'the rest of the flow is encrypted', direction: null });
         }
         stop();
       },
@@ -510,7 +519,10 @@ export class Dispatcher implements FlowHandler {
       resolved: (ts, name, address, ttl) => this.names?.add(clientIp, name, address, ttl, ts[0]),
       row: (table, r) => {
         if (!tables.has(table)) throw new Error(`${p.id} wrote a row to ${table}, which its descriptor does not declare in tables`);
-        this.emit(im, table, { ...r, flow_id: flowId });
+        // The row is the session's to give away: flow_id is set on it rather than on a copy (a spread per row cost
+        // more than the rest of the row's way to the store).
+        r.flow_id = flowId;
+        this.emit(im, table, r);
       },
       setProtocol: (name) => {
         if (im.verdict) im.verdict.protocol = name;
@@ -555,9 +567,26 @@ export class Dispatcher implements FlowHandler {
         if (row.login != null) had.login = row.login;
         if (row.auth != null) had.auth = row.auth;
       },
+      // Rows are object literals (a spread of a shared base is a slow generic copy per row); `direction` is left out
+      // of a row whose direction is null, as base() does.
       message: (ts, m) =>
-        this.emit(im, 'messages', {
-          ...base(ts, m.dir),
+        this.emit(im, 'messages', m.dir === null ? {
+          ts,
+          flow_id: flowId,
+          app: app(),
+          sender: m.sender,
+          recipient: m.recipient,
+          body: m.body,
+          body_format: m.body_format ?? 'text',
+          body_raw: m.body_raw ?? null,
+          kind: m.kind ?? null,
+          subject: m.subject ?? null,
+          thread: m.thread ?? null,
+        } : {
+          ts,
+          flow_id: flowId,
+          app: app(),
+          direction: dirText(m.dir),
           sender: m.sender,
           recipient: m.recipient,
           body: m.body,
@@ -569,7 +598,9 @@ export class Dispatcher implements FlowHandler {
         }),
       transfer: (ts, t) =>
         this.emit(im, 'transfers', {
-          ...base(ts, null),
+          ts,
+          flow_id: flowId,
+          app: app(),
           sender: t.sender,
           recipient: t.recipient,
           filename: t.filename,
@@ -581,8 +612,15 @@ export class Dispatcher implements FlowHandler {
           path: t.path,
           method: t.method ?? null,
         }),
-      contact: (ts, c) => this.emit(im, 'contacts', { ...base(ts, null), account: c.account, contact: c.contact, group_name: c.group_name ?? null, state: c.state ?? null }),
-      event: (ts, e) => this.emit(im, 'events', { ...base(ts, e.dir), account: e.account, event: e.event, target: e.target ?? null, detail: e.detail ?? null }),
+      contact: (ts, c) => this.emit(im, 'contacts', { ts, flow_id: flowId, app: app(), account: c.account, contact: c.contact, group_name: c.group_name ?? null, state: c.state ?? null }),
+      event: (ts, e) =>
+        this.emit(
+          im,
+          'events',
+          e.dir === null
+            ? { ts, flow_id: flowId, app: app(), account: e.account, event: e.event, target: e.target ?? null, detail: e.detail ?? null }
+            : { ts, flow_id: flowId, app: app(), direction: dirText(e.dir), account: e.account, event: e.event, target: e.target ?? null, detail: e.detail ?? null },
+        ),
       anomaly: (ts, code, detail) => this.emit(im, 'anomalies', { ts, flow_id: flowId, code, detail, file_offset: null }),
       expect: (_ts, spec: ExpectSpec) => {
         const t = this.table;

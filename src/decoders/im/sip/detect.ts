@@ -7,8 +7,7 @@
  * first lines may be the tail of a message: the first start line among the first bytes counts.
  */
 import { Probe, type Dir } from '../types.js';
-import { isStartLine } from './parse.js';
-import { latin1 } from './text.js';
+import { findLf, isStartLineAt } from './parse.js';
 
 /** Leading keep-alive or junk bytes tolerated before the start line. */
 export const MAX_JUNK = 64;
@@ -43,22 +42,18 @@ export function probeSip(data: Uint8Array, off: number, len: number, _dir: Dir, 
   if (at === end) return at - off < MAX_JUNK ? Probe.Need : Probe.No;
   if (midstream) return probeMidstream(data, at, end);
   const lim = Math.min(end, at + MAX_START_LINE);
-  const i = data.subarray(at, lim).indexOf(0x0a);
-  if (i < 0) return lim - at >= MAX_START_LINE || !partialOk(data, at, lim) ? Probe.No : Probe.Need;
-  return isStartLine(lineOf(data, at, at + i)) ? Probe.Yes : Probe.No;
-}
-
-function lineOf(data: Uint8Array, s: number, lf: number): string {
-  return latin1(data, s, lf > s && data[lf - 1] === 0x0d ? lf - 1 : lf);
+  const lf = findLf(data, at, lim);
+  if (lf < 0) return lim - at >= MAX_START_LINE || !partialOk(data, at, lim) ? Probe.No : Probe.Need;
+  return isStartLineAt(data, at, lf) ? Probe.Yes : Probe.No;
 }
 
 function probeMidstream(data: Uint8Array, s: number, e: number): Probe {
   let at = s;
   for (let n = 0; n < 64 && at < e; n++) {
-    const i = data.subarray(at, Math.min(e, at + MAX_START_LINE)).indexOf(0x0a);
-    if (i < 0) break;
-    if (isStartLine(lineOf(data, at, at + i))) return Probe.Yes;
-    at += i + 1;
+    const lf = findLf(data, at, Math.min(e, at + MAX_START_LINE));
+    if (lf < 0) break;
+    if (isStartLineAt(data, at, lf)) return Probe.Yes;
+    at = lf + 1;
   }
   return e - s >= 8192 ? Probe.No : Probe.Need;
 }

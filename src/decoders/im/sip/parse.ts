@@ -7,6 +7,7 @@
  * Wireshark dissector: `sip` (packet-sip.c); Zeek: the SIP analyzer (sip-protocol.pac).
  */
 import { headerText, latin1 } from './text.js';
+import { isAscii } from '../text.js';
 
 /** Compact header names (RFC 3261 §7.3.3, RFC 3262/3265/3515/3841/3892/4028/4474/6665). */
 const COMPACT: Record<string, string> = {
@@ -55,10 +56,55 @@ export function isStartLine(line: string): boolean {
   return REQUEST.test(line) || STATUS.test(line);
 }
 
+/** `SIP/2.0` (letters in either case, as the start-line patterns' `i` flag) at `buf[i]`; the caller checks the length. */
+function versionAt(buf: Uint8Array, i: number): boolean {
+  return (buf[i]! | 0x20) === 0x73 && (buf[i + 1]! | 0x20) === 0x69 && (buf[i + 2]! | 0x20) === 0x70 && buf[i + 3] === 0x2f && buf[i + 4] === 0x32 && buf[i + 5] === 0x2e && buf[i + 6] === 0x30;
+}
+
+/**
+ * Whether the line `buf[s, lf)` (a trailing CR is dropped) is a SIP start line: `isStartLine` of its text, with the
+ * text built and matched only when the bytes begin with `SIP/2.0` or end with `SIP/2.0` and spaces, which every
+ * start line does (most lines of other protocols are ruled out without a string).
+ */
+export function isStartLineAt(buf: Uint8Array, s: number, lf: number): boolean {
+  const e = lf > s && buf[lf - 1] === 0x0d ? lf - 1 : lf;
+  let t = e;
+  while (t > s && buf[t - 1] === 0x20) t--;
+  if (!(e - s >= 7 && versionAt(buf, s)) && !(t - s >= 7 && versionAt(buf, t - 7))) return false;
+  return isStartLine(latin1(buf, s, e));
+}
+
 /** Index of the first LF in `buf[s, e)`, or -1. */
 export function findLf(buf: Uint8Array, s: number, e: number): number {
-  const i = buf.subarray(s, e).indexOf(0x0a);
-  return i < 0 ? -1 : s + i;
+  for (let i = s; i < e; i++) if (buf[i] === 0x0a) return i;
+  return -1;
+}
+
+/** Bytes `String.prototype.trim` removes from ISO-8859-1 text that are ASCII (TAB, LF, VT, FF, CR, space). */
+const isTrimmed = (b: number): boolean => b === 0x20 || (b >= 0x09 && b <= 0x0d);
+
+/**
+ * `headerText(buf, s, e).trim()`: for ASCII (nearly every header) trimmed as bytes and read once; other text as
+ * headerText reads it.
+ */
+function trimmedText(buf: Uint8Array, s: number, e: number): string {
+  if (!isAscii(buf, s, e)) return headerText(buf, s, e).trim();
+  while (s < e && isTrimmed(buf[s]!)) s++;
+  while (e > s && isTrimmed(buf[e - 1]!)) e--;
+  return latin1(buf, s, e);
+}
+
+/** `latin1(buf, s, e).trim().toLowerCase()` with the trim done on the bytes and the lower-casing only when needed. */
+function headerName(buf: Uint8Array, s: number, e: number): string {
+  let upper = false;
+  for (let i = s; i < e; i++) {
+    const b = buf[i]!;
+    if ((b >= 0x41 && b <= 0x5a) || b >= 0x80) upper = true;
+  }
+  if (upper) return latin1(buf, s, e).trim().toLowerCase();
+  while (s < e && isTrimmed(buf[s]!)) s++;
+  while (e > s && isTrimmed(buf[e - 1]!)) e--;
+  return latin1(buf, s, e);
 }
 
 /** Offset just past the blank line that ends the header section starting at `s`, or -1 when it is not in `buf[s, e)`. */
@@ -155,10 +201,11 @@ export function parseHead(buf: Uint8Array, s: number, e: number): SipHead | null
     }
     if (colon < 0) continue; // not a header line: ignored, as Wireshark does
     close();
-    let name = latin1(buf, ls, colon).trim().toLowerCase();
-    name = COMPACT[name] ?? name;
+    let name = headerName(buf, ls, colon);
+    // Compact forms are one letter (an own property: not `constructor` and the like of a plain object).
+    if (name.length === 1) name = COMPACT[name] ?? name;
     while (le > colon + 1 && (buf[le - 1] === 0x20 || buf[le - 1] === 0x09)) le--;
-    const value = headerText(buf, colon + 1, le).trim();
+    const value = trimmedText(buf, colon + 1, le);
     let list = headers.get(name);
     if (list === undefined) {
       list = [];

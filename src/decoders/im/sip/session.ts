@@ -8,7 +8,7 @@
 import type { Dir, ImSession, SessionContext, Time } from '../types.js';
 import { Handlers } from './handlers.js';
 import { SIP_LIMITS, type SipLimits } from './limits.js';
-import { findHeadEnd, findLf, header, isStartLine, lineText, parseHead, type SipHead } from './parse.js';
+import { findHeadEnd, findLf, header, isStartLine, isStartLineAt, lineText, parseHead, type SipHead } from './parse.js';
 
 type Resync = null | 'junk' | 'invalid' | 'gap';
 
@@ -87,7 +87,7 @@ class SipSession implements ImSession {
       return;
     }
     const lf = findLf(data, at, e);
-    if (!isStartLine(lineText(data, at, lf < 0 ? e : lf))) {
+    if (!isStartLineAt(data, at, lf < 0 ? e : lf)) {
       // Short text without a line end ("hello", "ping"): a NAT keep-alive some phones send, not a SIP message.
       if (lf < 0 && e - s <= MAX_KEEPALIVE && printable(data, s, e)) return;
       this.invalid(dir, ts, `datagram of ${e - s} bytes does not start with a SIP start line: ${hex(data, at, e)}`);
@@ -161,7 +161,7 @@ class SipSession implements ImSession {
         const he = findHeadEnd(data, at, lim);
         if (he < 0) {
           const lf = findLf(data, at, lim);
-          if (lf >= 0 && !isStartLine(lineText(data, at, lf))) {
+          if (lf >= 0 && !isStartLineAt(data, at, lf)) {
             this.startResync(dir);
             continue;
           }

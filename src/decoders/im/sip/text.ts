@@ -50,5 +50,6 @@ export function decodeText(buf: Uint8Array, s: number, e: number, charset: strin
 
 /** A header value or name as text (UTF-8 when valid, else ISO-8859-1). */
 export function headerText(buf: Uint8Array, s: number, e: number): string {
+  if (ascii(buf, s, e)) return latin1(buf, s, e);
   return decodeText(buf, s, e).text;
 }
