@@ -123,3 +123,25 @@ t.test('a cron run: stdout a pipe, CI=1, stdin closed: no colour, no prompt, exi
   t.notMatch(r.stdout, /\x1b/, 'no escape sequences');
   t.match(r.stdout, /alice_tap/);
 });
+
+t.test('network text in rows and conversation titles is escaped by every format', async (t) => {
+  const hostile = path.join(tmp, 'hostile.duckdb');
+  fs.copyFileSync(db, hostile);
+  const w = await openStore(hostile);
+  await w.connection.run(`INSERT INTO messages (ts, capture_id, flow_id, app, sender, recipient, body, direction, kind)
+    SELECT ts + INTERVAL 1 SECOND, capture_id, flow_id, 'yahoo', '<script>alert(1)</script>', chr(27) || '[2J|x', '=HYPERLINK("http://x")' || chr(27) || '[31m', 'c2s', 'im'
+    FROM messages ORDER BY ts DESC LIMIT 1`);
+  w.close();
+  const run = async (format: string) => {
+    const r = await imtap(['report', 'conversations', '--db', hostile, '--limit', '1', '--format', format]);
+    t.equal(r.code, 0, r.stderr);
+    return r.stdout;
+  };
+  t.notMatch(await run('table'), /\x1b/, 'table: no escape sequence reaches the terminal');
+  t.match(await run('csv'), /'=HYPERLINK/, 'csv: the formula is defused');
+  const html = await run('html');
+  t.notMatch(html, /<script>alert/, 'html: no markup from the network');
+  t.match(html, /&lt;script&gt;/);
+  const json = JSON.parse(await run('json')) as { sections: { title: string; rows: Record<string, unknown>[] }[] };
+  t.equal(json.sections[1]!.rows[0]!.text, '=HYPERLINK("http://x")\u001b[31m', 'json: the text as stored');
+});
