@@ -14,6 +14,12 @@ export const EXIT = {
   /** `imtap verify`: the export is not intact (a file changed, missing or extra, a record altered, the chain or the
    *  manifest broken); each problem is printed. */
   VERIFY_FAILED: 5,
+  /** `imtap live`: the capture tool (tcpdump, or dumpcap with --tool dumpcap) is not installed. */
+  NO_CAPTURE_TOOL: 6,
+  /** `imtap live`: the interface named with --interface does not exist. */
+  NO_INTERFACE: 7,
+  /** `imtap live`: the capture tool may not capture (it lacks CAP_NET_RAW; imtap says how to grant it). */
+  NO_CAPTURE_PERMISSION: 8,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

@@ -179,8 +179,50 @@ export async function main(argv: string[], io?: Partial<MainIo>): Promise<number
         );
       },
     )
+    .command(
+      'live',
+      'Capture live from an interface (SPAN port, tap) through tcpdump and keep the database current; runs until stopped (docs/live.md)',
+      (y) =>
+        y
+          .option('interface', { alias: 'i', type: 'string', demandOption: true, describe: 'the interface to capture on (ip link lists them)' })
+          .option('bpf', { type: 'string', describe: 'a capture filter (BPF, as for tcpdump), e.g. "tcp or udp"' })
+          .option('snaplen', { type: 'number', default: 262144, describe: 'bytes kept of each packet' })
+          .option('db', { type: 'string', describe: 'the database file (default: $IMTAP_DB, else ./imtap.duckdb); opened only while flushing' })
+          .option('sensor', { type: 'string', describe: 'name of this sensor (reports: --sensor)' })
+          .option('duration', { type: 'string', describe: 'stop after this long (30s, 15m, 1h, 2d); default: until SIGINT/SIGTERM' })
+          .option('flush-every', { type: 'string', default: '5s', describe: 'write to the database this often (a crash loses at most this much)' })
+          .option('save-pcap', { type: 'string', describe: 'also write the packets to rotating pcap files in this directory' })
+          .option('rotate', { type: 'string', describe: 'with --save-pcap: start a new file at this size (100MB, 1GiB) or age (15m, 1h)' })
+          .option('keep', { type: 'number', describe: 'with --save-pcap: keep at most this many files (the oldest are removed)' })
+          .option('rules', { type: 'string', describe: 'app rules file (docs/rules.md) taking precedence over the built-in ones; repeatable' })
+          .option('tool', { choices: ['tcpdump', 'dumpcap'] as const, default: 'tcpdump' as const, describe: 'the capture program (it holds the capture privilege; imtap does not)' })
+          .example('$0 live -i span0 --sensor hq --db /var/lib/imtap/imtap.duckdb', 'a sensor on the mirrored port span0')
+          .example('$0 live -i eth1 --bpf "not port 22" --save-pcap /var/lib/imtap/pcap --rotate 1h --keep 48', 'also keep two days of hourly pcaps')
+          .example('$0 live -i eth0 --duration 10m --flush-every 2s', 'ten minutes, then stop'),
+      async (args) => {
+        const { liveCommand } = await import('./live.js');
+        const { defaultDb } = await import('./ingest.js');
+        code = await liveCommand(
+          {
+            iface: String(args.interface),
+            bpf: args.bpf ?? null,
+            snaplen: args.snaplen,
+            db: args.db ?? defaultDb(),
+            sensor: args.sensor ?? null,
+            duration: args.duration ?? null,
+            flushEvery: args['flush-every'],
+            savePcap: args['save-pcap'] ?? null,
+            rotate: args.rotate ?? null,
+            keep: args.keep ?? null,
+            rules: ([] as (string | undefined)[]).concat(args.rules).filter((r): r is string => typeof r === 'string'),
+            tool: args.tool,
+          },
+          { stdout: out, stderr: err },
+        );
+      },
+    )
     .demandCommand(1, 'Name a command: imtap inspect <capture>…  (imtap --help lists them)')
-    .epilog('Exit codes: 0 done, 1 error (an input unreadable), 2 wrong usage, 3 an input was damaged (the good packets were still processed), 5 verify found an export not intact. See docs/cli.md.')
+    .epilog('Exit codes: 0 done, 1 error (an input unreadable), 2 wrong usage, 3 an input was damaged (the good packets were still processed), 5 verify found an export not intact, 6-8 live: no tcpdump, no such interface, no capture permission. See docs/cli.md.')
     .strict()
     .help()
     .alias('h', 'help')

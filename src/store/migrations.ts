@@ -51,8 +51,15 @@ const V3_TO_V4: Migration = {
   statements: [...tableStatements(tableDef('directory')), ...tableStatements(tableDef('alerts'))],
 };
 
+/** 4 → 5: the live capture's figures per flush (capture_stats). */
+const V4_TO_V5: Migration = {
+  from: 4,
+  to: 5,
+  statements: [...tableStatements(tableDef('capture_stats'))],
+};
+
 /** Version 1 is the first schema. */
-export const MIGRATIONS: readonly Migration[] = [V1_TO_V2, V2_TO_V3, V3_TO_V4];
+export const MIGRATIONS: readonly Migration[] = [V1_TO_V2, V2_TO_V3, V3_TO_V4, V4_TO_V5];
 
 /**
  * The steps from `from` to `to`, in order. Throws when a step is missing or a step does not go up by one, naming

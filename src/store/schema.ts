@@ -43,7 +43,7 @@ export interface TableDef {
 }
 
 /** The version of the schema this code writes; stored in `schema_version`. */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 const col = (name: string, type: DuckType, nullable: boolean, doc: string, values?: readonly string[]): ColumnDef =>
   values === undefined ? { name, type, nullable, doc } : { name, type, nullable, doc, values };
@@ -285,6 +285,21 @@ export const TABLES: TableDef[] = [
       col('code', 'VARCHAR', false, 'Anomaly code, snake_case with a protocol prefix (irc_line_size_exceeded, tcp_truncated).'),
       col('detail', 'VARCHAR', true, 'What exactly, with the numbers.'),
       col('file_offset', 'BIGINT', true, 'Byte offset in the capture file of the packet or damage.'),
+    ],
+  },
+  {
+    name: 'capture_stats',
+    doc: 'Live capture (`imtap live`): the capture figures at each flush, so that drops are visible over time; one row per flush of a live session.',
+    columns: [
+      ...rowOrigin('When the figures were taken (wall clock, UTC).', true).map((c) => (c.name === 'flow_id' ? { ...c, doc: 'Always null (the figures are of the whole capture).' } : c)),
+      col('interface', 'VARCHAR', false, 'The interface captured.'),
+      col('packets', 'BIGINT', false, 'Packets imtap read from the capture tool so far.'),
+      col('bytes', 'BIGINT', false, 'Bytes of packet data read so far (sum of captured lengths).'),
+      col('received', 'BIGINT', true, 'Packets the capture tool says passed its filter (tcpdump: "received by filter"); null when it did not say.'),
+      col('dropped_kernel', 'BIGINT', true, 'Packets dropped by the kernel because the capture tool did not read them fast enough (tcpdump: "dropped by kernel").'),
+      col('dropped_interface', 'BIGINT', true, 'Packets dropped by the interface or its driver, as the capture tool reports them; null when not reported.'),
+      col('if_rx_packets', 'BIGINT', true, 'Packets received by the interface since it came up (/proc/net/dev); null when unavailable.'),
+      col('if_rx_dropped', 'BIGINT', true, 'Packets the interface dropped on receive since it came up (/proc/net/dev drop + fifo + missed); null when unavailable.'),
     ],
   },
 ];
