@@ -70,7 +70,7 @@ async function run(ctx: ReportContext): Promise<Section[]> {
       `SELECT epoch_ns(m.ts), m.sender, m.recipient, m.body, m.kind, m.direction, c.path, m.capture_id, m.flow_id
        FROM messages m LEFT JOIN captures c ON c.capture_id = m.capture_id
        WHERE ${tw} AND m.app = ${tq.p(app as string)} AND (${CONVERSATION}) = ${tq.p(conv as string)}
-       ORDER BY m.ts, m.capture_id, m.flow_id LIMIT ${tq.p(TRANSCRIPT_MAX)}`,
+       ORDER BY m.ts, m.capture_id, m.flow_id, m.rowid LIMIT ${tq.p(TRANSCRIPT_MAX)}`,
       tq,
     );
     sections.push({

@@ -44,7 +44,7 @@ async function run(ctx: ReportContext): Promise<Section[]> {
     COLUMNS,
     `SELECT epoch_ns(m.ts), m.app, m.sender, m.recipient, m.body, m.kind, m.direction, c.path, m.capture_id, m.flow_id
      FROM messages m LEFT JOIN captures c ON c.capture_id = m.capture_id WHERE ${w}
-     ORDER BY m.ts, m.capture_id, m.flow_id LIMIT ${lq.p(limit)}`,
+     ORDER BY m.ts, m.capture_id, m.flow_id, m.rowid LIMIT ${lq.p(limit)}`,
     lq,
   );
   const what = f.grep ? 'containing the text (any case)' : f.regex ? 'matching the regular expression' : 'of the period';
