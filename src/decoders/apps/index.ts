@@ -13,5 +13,6 @@ import { http } from './http/index.js';
 import { stun } from './stun/index.js';
 import { SIGNATURE_PROTOCOLS } from './signatures/index.js';
 import { quic } from './quic/index.js';
+import { rtp } from './rtp/index.js';
 
-export const APP_PROTOCOLS: readonly ImProtocol[] = [tls, dns, http, quic, stun, ...SIGNATURE_PROTOCOLS];
+export const APP_PROTOCOLS: readonly ImProtocol[] = [tls, dns, http, quic, stun, ...SIGNATURE_PROTOCOLS, rtp];

@@ -14,6 +14,7 @@
 import { isIP } from 'node:net';
 import type { Dir, SessionContext, Time } from '../types.js';
 import type { MsrpContext } from '../msrp/context.js';
+import { RtpAnnouncer } from '../../apps/rtp/announce.js';
 import { interpret, parseContentType } from './content.js';
 import type { SipLimits } from './limits.js';
 import { cseq, header, type SipHead } from './parse.js';
@@ -43,6 +44,8 @@ export class Handlers {
   private expects = 0;
   private kind: FlowKind | null = null;
   private confirmed = false;
+  /** RTP/RTCP flows announced in SDP, for the `rtp` analyzer (created on the first one). */
+  private rtp: RtpAnnouncer | null = null;
 
   constructor(
     private readonly ctx: SessionContext,
@@ -105,6 +108,13 @@ export class Handlers {
         const media = sdp === null || sdp.media.length === 0 ? '' : `, media ${sdp.media.join(' ')}`;
         this.ctx.event(ts, { account: sender, event: 'invite', target: recipient, detail: `call-id ${callId}${media}`, dir });
         if (chat) this.announce(sdp, callId, sender, true, ts);
+        if (sdp !== null) this.announceRtp(sdp, callId, sender, recipient, ts);
+        break;
+      }
+      case 'ACK': {
+        // A late offer (an INVITE without SDP): the answer comes in the ACK (RFC 3261 §13.2.1).
+        const sdp = this.sdp(h, buf, bs, be);
+        if (sdp !== null) this.announceRtp(sdp, callId, sender, recipient, ts);
         break;
       }
       case 'BYE':
@@ -137,6 +147,11 @@ export class Handlers {
     if (!this.confirmed) {
       this.confirmed = true;
       this.ctx.confirm(1);
+    }
+    // The answer's media: in a 2xx, or early media in a reliable or unreliable provisional (183 Session Progress).
+    if (method === 'INVITE' && h.status > 100 && h.status < 300) {
+      const sdp = this.sdp(h, buf, bs, be);
+      if (sdp !== null) this.announceRtp(sdp, callId, nameAddr(header(h, 'from') ?? '')?.uri ?? null, nameAddr(header(h, 'to') ?? '')?.uri ?? null, ts);
     }
     if (h.status < 200 || tx.final !== 0) return; // provisional, or a retransmitted final response
     tx.final = h.status;
@@ -179,6 +194,17 @@ export class Handlers {
       }
       this.expects++;
       this.ctx.expect(ts, { transport: 'tcp', host, port: first.port, ttl: this.limits.msrpTtlSeconds, analyzer: MSRP_ANALYZER, context: c });
+    }
+  }
+
+  /** Audio and video in an offer or answer: expect each RTP and RTCP flow (`rtp` analyzer), named for SIP. */
+  private announceRtp(sdp: SdpInfo, callId: string, from: string | null, to: string | null, ts: Time): void {
+    for (const m of sdp.rtp) {
+      if (m.address === null) continue;
+      this.rtp ??= new RtpAnnouncer(this.ctx, this.limits.maxRtpExpects, this.limits.rtpTtlSeconds, 'sip_rtp_expects_exceeded');
+      const context = { app: 'sip', callId, media: m.media, from, to, secure: m.secure, rtcp: false };
+      this.rtp.announce(ts, m.address, m.port, context);
+      if (m.rtcpPort !== null) this.rtp.announce(ts, m.rtcpAddress ?? m.address, m.rtcpPort, { ...context, rtcp: true });
     }
   }
 

@@ -19,6 +19,10 @@ export type SipLimits = {
   msrpTtlSeconds: number;
   /** MSRP connections announced per flow (each SDP path is one). */
   maxMsrpExpects: number;
+  /** Seconds an RTP or RTCP flow announced in SDP stays expected. */
+  rtpTtlSeconds: number;
+  /** RTP and RTCP flows announced per flow (each call's address and port is one; the same one again is not counted). */
+  maxRtpExpects: number;
 };
 
 export const SIP_LIMITS: Readonly<SipLimits> = Object.freeze({
@@ -29,6 +33,8 @@ export const SIP_LIMITS: Readonly<SipLimits> = Object.freeze({
   maxInvalidMessages: 20,
   msrpTtlSeconds: 300,
   maxMsrpExpects: 32,
+  rtpTtlSeconds: 300,
+  maxRtpExpects: 256,
 });
 
 export const SIP_ANOMALIES: Readonly<Record<string, string>> = Object.freeze({
@@ -42,6 +48,7 @@ export const SIP_ANOMALIES: Readonly<Record<string, string>> = Object.freeze({
   sip_path_too_long: 'More Via entries than maxViaEntries in one message (Zeek: sip_max_request/response_path_length_exceeded).',
   sip_transactions_exceeded: 'More requests pending than maxTransactions: the oldest are forgotten (their responses will not confirm).',
   sip_msrp_expects_exceeded: 'More MSRP connections announced than maxMsrpExpects: later ones are not expected.',
+  sip_rtp_expects_exceeded: 'More RTP/RTCP flows announced in SDP than maxRtpExpects: later ones are not expected.',
   sip_cpim_malformed: 'A message/cpim body without its header/MIME/content structure (RFC 3862): the whole body is kept as it is.',
   sip_violation: 'More than maxInvalidMessages invalid messages after confirmation: the rest of the flow is not parsed (reported by the dispatcher).',
 });

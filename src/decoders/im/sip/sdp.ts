@@ -21,10 +21,25 @@ export interface MsrpMedia {
   file: FileSelector | null;
 }
 
+/** An RTP media stream (`m=audio`/`m=video` over RTP/AVP, RTP/SAVP(F), UDP/TLS/RTP/SAVP(F)…), RFC 4566 §5.14. */
+export interface RtpMedia {
+  media: 'audio' | 'video';
+  /** The connection address (media-level `c=`, else session-level), or null. */
+  address: string | null;
+  port: number;
+  /** Where RTCP goes: `a=rtcp:` (RFC 3605), else port + 1 (RFC 3550 §11); null with `a=rtcp-mux` (RFC 5761). */
+  rtcpPort: number | null;
+  rtcpAddress: string | null;
+  /** The profile says SRTP (RFC 3711 SAVP, SAVPF). */
+  secure: boolean;
+}
+
 export interface SdpInfo {
   /** Media types of the m= lines (audio, video, message, application…). */
   media: string[];
   msrp: MsrpMedia[];
+  /** Audio and video over RTP with a port (0: the stream is refused, RFC 3264 §6). */
+  rtp: RtpMedia[];
 }
 
 function fileSelector(v: string): FileSelector {
@@ -37,8 +52,10 @@ function fileSelector(v: string): FileSelector {
 export function parseSdp(text: string): SdpInfo {
   const media: string[] = [];
   const msrp: MsrpMedia[] = [];
+  const rtp: RtpMedia[] = [];
   let sessionAddr: string | null = null;
   let cur: MsrpMedia | null = null;
+  let curRtp: RtpMedia | null = null;
   let inMedia = false;
   for (const raw of text.split('\n')) {
     const line = raw.replace(/\r$/, '');
@@ -54,15 +71,36 @@ export function parseSdp(text: string): SdpInfo {
           cur = { paths: [], address: sessionAddr, tls: proto.includes('TLS'), file: null };
           msrp.push(cur);
         } else cur = null;
+        curRtp = null;
+        const type = (f[0] ?? '').toLowerCase();
+        const port = /^[0-9]{1,5}(?:\/[0-9]+)?$/.test(f[1] ?? '') ? parseInt(f[1]!, 10) : 0;
+        if ((type === 'audio' || type === 'video') && proto.includes('RTP/') && !proto.includes('TCP') && port > 0 && port <= 65535) {
+          curRtp = { media: type, address: sessionAddr, port, rtcpPort: port < 65535 ? port + 1 : null, rtcpAddress: null, secure: proto.includes('SAVP') };
+          rtp.push(curRtp);
+        }
         break;
       }
       case 'c': {
         const addr = /^IN\s+IP[46]\s+([^\s/]+)/i.exec(v)?.[1] ?? null;
         if (!inMedia) sessionAddr = addr;
         else if (cur !== null) cur.address = addr;
+        else if (curRtp !== null) curRtp.address = addr;
         break;
       }
       case 'a': {
+        if (curRtp !== null) {
+          if (v === 'rtcp-mux') curRtp.rtcpPort = null;
+          else if (v.startsWith('rtcp:') && curRtp.rtcpPort !== null) {
+            // RFC 3605: a=rtcp:<port> [IN IP4 <address>]
+            const m = /^rtcp:([0-9]{1,5})(?:\s+IN\s+IP[46]\s+(\S+))?/i.exec(v);
+            const p = m === null ? 0 : Number(m[1]);
+            if (p > 0 && p <= 65535) {
+              curRtp.rtcpPort = p;
+              curRtp.rtcpAddress = m![2] ?? null;
+            }
+          }
+          break;
+        }
         if (cur === null) break;
         if (v.startsWith('path:')) cur.paths = v.slice(5).trim().split(/\s+/).filter((p) => p.length > 0);
         else if (v.startsWith('file-selector:')) cur.file = fileSelector(v.slice(14));
@@ -70,7 +108,7 @@ export function parseSdp(text: string): SdpInfo {
       }
     }
   }
-  return { media, msrp };
+  return { media, msrp, rtp };
 }
 
 export interface MsrpUri {
