@@ -66,7 +66,7 @@ async function run(ctx: ReportContext): Promise<Section[]> {
     {
       id: 'recent_alerts',
       title: 'Recent alerts',
-      note: `The ${RECENT_ALERTS} newest watchlist hits of ${recent.total}.`,
+      note: recent.total > RECENT_ALERTS ? `The ${RECENT_ALERTS} newest watchlist hits of ${recent.total}.` : `Every watchlist hit (${recent.total}), newest first.`,
       columns: ALERT_COLUMNS,
       rows: recent.rows,
     },
