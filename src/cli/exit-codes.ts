@@ -11,6 +11,9 @@ export const EXIT = {
   USAGE: 2,
   /** An input was damaged (truncated or corrupt): every good record was processed, the damage is reported. */
   DAMAGED: 3,
+  /** With `--fail-on-alert`: the command did its work and found watchlist hits (ingest: in this run; report: in
+   *  its period). Outranks DAMAGED (the damage is still on standard error), not ERROR. */
+  ALERTS: 4,
   /** `imtap verify`: the export is not intact (a file changed, missing or extra, a record altered, the chain or the
    *  manifest broken); each problem is printed. */
   VERIFY_FAILED: 5,

@@ -46,6 +46,10 @@ export interface IngestArgs {
   rules?: string[];
   /** Run the analyzers (default true; `--no-analyze`, hidden: flows and anomalies only, to measure the storage). */
   analyze?: boolean;
+  /** Watchlist files (`--watchlist`, docs/reports.md) evaluated over each capture's messages inside its transaction. */
+  watchlist?: string[];
+  /** `--fail-on-alert`: exit code 4 (EXIT.ALERTS) when this run found watchlist hits. */
+  failOnAlert?: boolean;
 }
 
 /** The database named by --db, else $IMTAP_DB, else ./imtap.duckdb. */
@@ -75,6 +79,11 @@ export async function ingestCommand(args: IngestArgs, io: { stdout: Output; stde
     io.stderr.write(`imtap: ${terminalSafe(e instanceof Error ? e.message : String(e))}\n`);
     return EXIT.ERROR;
   }
+  // Watchlists too are checked before the database is opened (policy/cli-hooks.ts).
+  const { loadWatchlistArgs, alertHook } = await import('../policy/cli-hooks.js');
+  const lists = loadWatchlistArgs(args.watchlist ?? [], io.stderr);
+  if (lists === null) return EXIT.ERROR;
+  const alerts = alertHook(lists);
   // DuckDB loads and opens the file in a worker thread (and later does its share of the writing there) while this
   // thread loads the decoders.
   const { openWorkerStore } = await import('../store/worker-store.js');
@@ -113,6 +122,7 @@ export async function ingestCommand(args: IngestArgs, io: { stdout: Output; stde
           rules,
           ...(args.analyze === false ? { analyze: false } : {}),
           names,
+          ...(alerts ? { afterRows: alerts.afterRows } : {}),
           ...(io.stdin ? { stdin: io.stdin } : {}),
           ...(bar ? { onProgress: (c: number, s: number | null) => bar.update(c, s) } : {}),
         }).finally(() => bar?.stop());
@@ -129,6 +139,7 @@ export async function ingestCommand(args: IngestArgs, io: { stdout: Output; stde
         const m = r.im;
         const imText = m.imFlows > 0 ? `; IM: ${m.imFlows} flows, ${m.accounts} accounts, ${m.messages} messages, ${m.transfers} transfers, ${m.contacts} contacts, ${m.events} events` : '; no IM';
         io.stdout.write(`${name}: ${how} capture ${r.captureId}: ${r.packets} packets, ${r.flows} flows, ${r.anomalies} anomaly rows${imText}, ${r.status}\n`);
+        if (alerts) io.stdout.write(`${name}: watchlists: ${alerts.take()}\n`);
         if (r.status === 'partial') {
           code = worst(code, EXIT.DAMAGED);
           for (const i of r.summary!.issues.list.filter((x) => isDamage(x.code))) io.stderr.write(`imtap: ${name}: ${i.code} at byte ${i.offset}: ${terminalSafe(i.message)}\n`);
@@ -149,6 +160,10 @@ export async function ingestCommand(args: IngestArgs, io: { stdout: Output; stde
     }
   } finally {
     await store.close();
+  }
+  if (alerts) {
+    io.stdout.write(`total: watchlists: ${alerts.describeTotal()}\n`);
+    if (args.failOnAlert && alerts.total() > 0 && code !== EXIT.ERROR) code = EXIT.ALERTS;
   }
   return code;
 }

@@ -61,13 +61,17 @@ export async function main(argv: string[], io?: Partial<MainIo>): Promise<number
           .option('extract', { type: 'string', describe: 'write files sent over IM (IRC DCC, XMPP bytestreams) into this directory (created if missing)' })
           .option('rules', { type: 'string', describe: 'app rules file (host names, sites, IP ranges: docs/rules.md) taking precedence over the built-in ones; repeatable' })
           .option('analyze', { type: 'boolean', default: true, hidden: true, describe: 'run the IM and app analyzers (--no-analyze: flows and anomalies only, for measuring the storage alone)' })
+          .option('watchlist', { type: 'string', describe: 'watchlist file (words, "phrases", /regexes/ with a severity: docs/reports.md) evaluated over the messages and file names; hits go to the alerts table; repeatable' })
+          .option('fail-on-alert', { type: 'boolean', default: false, describe: 'exit with code 4 when this run found watchlist hits (needs --watchlist)' })
+          .example('$0 ingest --watchlist policy/watch.txt --fail-on-alert capture.pcap', 'exit code 4 when a message matches a rule')
           .example('$0 ingest fixtures/pcaps/irc/irc-privmsg.pcap', 'into ./imtap.duckdb')
           .example('$0 ingest --extract carved/ capture.pcapng', 'also carve the files sent over IM')
           .example('$0 ingest --db audit.duckdb --sensor hq-span /archive/*.pcap.gz', 'an archive of captures'),
       async (args) => {
         const { ingestCommand, defaultDb } = await import('./ingest.js');
+        if (args['fail-on-alert'] && args.watchlist === undefined) throw new UsageError('--fail-on-alert needs --watchlist FILE');
         code = await ingestCommand(
-          { captures: restoreStdin(args.captures as string[]), db: args.db ?? defaultDb(), sensor: args.sensor ?? null, replace: args.replace, extract: args.extract ?? null, rules: ([] as (string | undefined)[]).concat(args.rules).filter((r): r is string => typeof r === 'string'), analyze: args.analyze },
+          { captures: restoreStdin(args.captures as string[]), db: args.db ?? defaultDb(), sensor: args.sensor ?? null, replace: args.replace, extract: args.extract ?? null, rules: ([] as (string | undefined)[]).concat(args.rules).filter((r): r is string => typeof r === 'string'), analyze: args.analyze, watchlist: ([] as (string | undefined)[]).concat(args.watchlist).filter((r): r is string => typeof r === 'string'), failOnAlert: args['fail-on-alert'] },
           { stdout: out, stderr: err, stdin: io?.stdin },
         );
       },
@@ -132,6 +136,42 @@ export async function main(argv: string[], io?: Partial<MainIo>): Promise<number
       async (args) => {
         const { verifyCommand } = await import('./verify.js');
         code = await verifyCommand({ dir: args.dir as string, head: args.head ?? null }, { stdout: out, stderr: err });
+      },
+    )
+    .command(
+      'directory <action> [file]',
+      'Who is who: import a CSV mapping accounts, addresses and MACs to people and departments, or list the directory',
+      (y) =>
+        y
+          .positional('action', { choices: ['import', 'list'] as const, describe: 'import a CSV (person, department, account, app, ip, mac: docs/reports.md), or list the entries' })
+          .positional('file', { type: 'string', describe: 'the CSV file (import)' })
+          .option('db', { type: 'string', describe: 'the database file (default: $IMTAP_DB, else ./imtap.duckdb)' })
+          .option('replace', { type: 'boolean', default: false, describe: 'import: first remove the entries imported before from the same file' })
+          .option('format', { choices: ['table', 'csv', 'json', 'ndjson'] as const, default: 'table' as const, describe: 'list: output format' })
+          .example('$0 directory import people.csv', 'add the entries of people.csv (exact duplicates are skipped)')
+          .example('$0 directory import --replace people.csv', 'replace what people.csv said before')
+          .example('$0 directory list --format csv', 'the directory as CSV'),
+      async (args) => {
+        const { directoryCommand } = await import('./directory.js');
+        const { defaultDb } = await import('./ingest.js');
+        if (args.action === 'import' && !args.file) throw new UsageError('directory import needs the CSV file');
+        code = await directoryCommand({ action: args.action as 'import' | 'list', file: args.file ?? null, db: args.db ?? defaultDb(), replace: args.replace, format: args.format }, { stdout: out, stderr: err });
+      },
+    )
+    .command(
+      'alerts <action>',
+      'Watchlist alerts: rescan the whole database with watchlist files (replacing their earlier alerts)',
+      (y) =>
+        y
+          .positional('action', { choices: ['rescan'] as const, describe: 'rescan: match every message and file name again' })
+          .option('db', { type: 'string', describe: 'the database file (default: $IMTAP_DB, else ./imtap.duckdb)' })
+          .option('watchlist', { type: 'string', demandOption: true, describe: 'watchlist file (docs/reports.md); repeatable' })
+          .option('fail-on-alert', { type: 'boolean', default: false, describe: 'exit with code 4 when the rescan found hits' })
+          .example('$0 alerts rescan --watchlist policy/watch.txt', 'alerts of that watchlist recomputed over every capture'),
+      async (args) => {
+        const { alertsCommand } = await import('./alerts.js');
+        const { defaultDb } = await import('./ingest.js');
+        code = await alertsCommand({ db: args.db ?? defaultDb(), watchlist: ([] as (string | undefined)[]).concat(args.watchlist).filter((r): r is string => typeof r === 'string'), failOnAlert: args['fail-on-alert'] }, { stdout: out, stderr: err });
       },
     )
     .command(
@@ -222,7 +262,7 @@ export async function main(argv: string[], io?: Partial<MainIo>): Promise<number
       },
     )
     .demandCommand(1, 'Name a command: imtap inspect <capture>…  (imtap --help lists them)')
-    .epilog('Exit codes: 0 done, 1 error (an input unreadable), 2 wrong usage, 3 an input was damaged (the good packets were still processed), 5 verify found an export not intact, 6-8 live: no tcpdump, no such interface, no capture permission. See docs/cli.md.')
+    .epilog('Exit codes: 0 done, 1 error (an input unreadable), 2 wrong usage, 3 an input was damaged (the good packets were still processed), 4 watchlist hits (with --fail-on-alert), 5 verify found an export not intact, 6-8 live: no tcpdump, no such interface, no capture permission. See docs/cli.md.')
     .strict()
     .help()
     .alias('h', 'help')

@@ -47,6 +47,9 @@ export interface IngestOptions {
   rules?: AppRules;
   /** Names clients resolved by DNS, kept across the captures of one run (default: a cache for this capture alone). */
   names?: NameCache;
+  /** Called with the capture's rows written, inside the ingest transaction, just before COMMIT (watchlists write
+   *  their alerts here, so that a kill leaves neither rows without alerts nor alerts without rows). */
+  afterRows?: (conn: SqlStore, captureId: number) => Promise<void>;
 }
 
 /** Rows the IM analyzers wrote, per table. */
@@ -385,6 +388,7 @@ export async function ingestCapture(store: Store | SqlStore, path: string, opts:
         await exec(conn, 'DELETE FROM captures WHERE capture_id = ?', [Number(r.capture_id)]);
       }
     }
+    if (opts.afterRows) await opts.afterRows(conn, captureId);
     const damage = summary.issues.list.filter((i) => isDamage(i.code));
     const status = summary.issues.damaged ? 'partial' : 'complete';
     const format = `${summary.format === 'pcap' && summary.precision === 'nanoseconds' ? 'pcap-ns' : summary.format}${summary.compression ? '+gzip' : ''}`;
