@@ -193,6 +193,7 @@ export async function main(argv: string[], io?: Partial<MainIo>): Promise<number
           .option('limit', { type: 'number', describe: 'conversations: how many (default 20); messages, transfers, alerts: rows (default 1000)' })
           .option('format', { choices: ['table', 'csv', 'json', 'ndjson', 'md', 'html'] as const, default: 'table' as const, describe: 'output format' })
           .option('out', { type: 'string', describe: 'write to this file (replaced atomically) instead of standard output' })
+          .option('fail-on-alert', { type: 'boolean', default: false, describe: 'exit with code 4 when the period and filters hold watchlist alerts' })
           .example('$0 report summary --since 7d', 'the last week at a glance')
           .example('$0 report messages --grep invoice --app msn --format csv --out hits.csv', 'messages containing "invoice"')
           .example('$0 report users --department Sales --since 2024-05-01 --until 2024-06-01 --format html --out may.html', 'a month of one department'),
@@ -210,6 +211,7 @@ export async function main(argv: string[], io?: Partial<MainIo>): Promise<number
             department: args.department ?? null,
             sensor: args.sensor ?? null,
             grep: args.grep ?? null,
+            failOnAlert: args['fail-on-alert'],
             regex: args.regex ?? null,
             limit: args.limit ?? null,
             format: args.format,

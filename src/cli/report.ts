@@ -27,6 +27,8 @@ export interface ReportArgs {
   limit: number | null;
   format: ReportFormatName;
   out: string | null;
+  /** `--fail-on-alert`: exit code 4 (EXIT.ALERTS) when the report's period and filters hold watchlist alerts. */
+  failOnAlert?: boolean;
 }
 
 export async function reportCommand(args: ReportArgs, io: { stdout: Output; stderr: Output }, now?: bigint): Promise<number> {
@@ -50,8 +52,10 @@ export async function reportCommand(args: ReportArgs, io: { stdout: Output; stde
   const store = await openForReading(args.db, io.stderr);
   if (!store) return EXIT.ERROR;
   let report;
+  let done: number = EXIT.OK;
   try {
     report = await runReport(store.connection, args.name, filters, { database: args.db, given: args, limit: args.limit, now: at });
+    if (args.failOnAlert && (await (await import('../policy/alerts.js')).countAlerts(store, filters)).total > 0) done = EXIT.ALERTS;
   } catch (e) {
     if (e instanceof FilterError) {
       io.stderr.write(`imtap: ${terminalSafe(e.message)}\n`);
@@ -64,7 +68,7 @@ export async function reportCommand(args: ReportArgs, io: { stdout: Output; stde
   const { renderReport } = await import('../report/format/index.js');
   if (args.out === null) {
     io.stdout.write(renderReport(report, args.format, { color: io.stdout.color, width: io.stdout.isTTY ? io.stdout.columns : Infinity }));
-    return EXIT.OK;
+    return done;
   }
   const text = renderReport(report, args.format, { color: false, width: Infinity });
   try {
@@ -73,7 +77,7 @@ export async function reportCommand(args: ReportArgs, io: { stdout: Output; stde
     io.stderr.write(`imtap: cannot write ${terminalSafe(args.out)}: ${terminalSafe(e instanceof Error ? e.message : String(e))}\n`);
     return EXIT.ERROR;
   }
-  return EXIT.OK;
+  return done;
 }
 
 /** Writes `text` to `file` through a temporary file in the same directory and a rename (atomic on one file system). */
