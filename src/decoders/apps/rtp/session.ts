@@ -29,6 +29,8 @@ class RtpSession implements ImSession {
   private readonly ssrc = [0, 0];
   private readonly seq = [0, 0];
   private readonly has = [false, false];
+  /** RTP datagrams per direction. */
+  private readonly count = [0, 0];
   private rtp = false;
   private rtcp = false;
   private dtls = false;
@@ -78,12 +80,13 @@ class RtpSession implements ImSession {
           this.name(CONFIDENCE);
         }
         this.has[dir] = true;
+        this.count[dir]!++;
         this.ssrc[dir] = s;
         this.seq[dir] = q;
         break;
       }
     }
-    if (this.datagrams >= this.limits.maxDatagrams && !this.stopped) this.settle(`no RTP source in sequence and no RTCP in ${this.datagrams} datagrams`);
+    if (this.datagrams >= this.limits.maxDatagrams && !this.stopped) this.settle(false);
     return len;
   }
 
@@ -92,20 +95,23 @@ class RtpSession implements ImSession {
   onEnd(_dir: Dir, _ts: Time): void {}
 
   finish(_ts: Time): void {
-    if (!this.stopped) this.settle(`no RTP source in sequence and no RTCP in ${this.datagrams} datagrams`);
+    if (!this.stopped) this.settle(true);
   }
 
-  /** The budget is spent or the flow ended: named, weakly named, or not media after all. */
-  private settle(reason: string): void {
+  /**
+   * The budget is spent or the flow `ended`: named, weakly named (the flow ended with one RTP datagram per direction
+   * at most, so the probation could not finish; or it carried only STUN or DTLS), or not media after all.
+   */
+  private settle(ended: boolean): void {
     if (!this.named) {
-      if (this.has[0] || this.has[1]) {
-        this.rtp = true; // one datagram per source: the probation could not finish
+      if (ended && (this.count[0]! > 0 || this.count[1]! > 0) && this.count[0]! <= 1 && this.count[1]! <= 1) {
+        this.rtp = true;
         this.name(WEAK_CONFIDENCE);
-      } else if (this.stun || this.dtls) this.name(WEAK_CONFIDENCE);
+      } else if (this.count[0] === 0 && this.count[1] === 0 && (this.stun || this.dtls)) this.name(WEAK_CONFIDENCE);
     }
     if (!this.named) {
       this.stop();
-      this.ctx.reject(reason);
+      this.ctx.reject(`no RTP source in sequence and no RTCP in ${this.datagrams} datagrams`);
       return;
     }
     this.stop();
