@@ -42,7 +42,10 @@ export interface SipHead {
   /** Status code of a response; 0 for requests. */
   status: number;
   reason: string;
-  /** Header values by full lower-case name, unfolded and trimmed, in order of appearance. */
+  /**
+   * Values of the headers the analyzer reads (WANTED_HEADERS), by full lower-case name, unfolded and trimmed, in
+   * order of appearance. Other headers are skipped without building their text.
+   */
   headers: Map<string, string[]>;
   /** Via entries (header lines and comma-separated values). */
   via: number;
@@ -94,17 +97,53 @@ function trimmedText(buf: Uint8Array, s: number, e: number): string {
   return latin1(buf, s, e);
 }
 
-/** `latin1(buf, s, e).trim().toLowerCase()` with the trim done on the bytes and the lower-casing only when needed. */
-function headerName(buf: Uint8Array, s: number, e: number): string {
-  let upper = false;
-  for (let i = s; i < e; i++) {
-    const b = buf[i]!;
-    if ((b >= 0x41 && b <= 0x5a) || b >= 0x80) upper = true;
+/** The headers parseHead keeps: those the session and handlers read (Via is kept for its entry count). */
+export const WANTED_HEADERS: readonly string[] = [
+  'via',
+  'call-id',
+  'cseq',
+  'from',
+  'to',
+  'contact',
+  'expires',
+  'event',
+  'content-type',
+  'content-length',
+  'content-encoding',
+  'subject',
+  'authorization',
+  'proxy-authorization',
+];
+const WANTED_BYTES = WANTED_HEADERS.map((n) => Buffer.from(n, 'latin1'));
+const WANTED_SET: ReadonlySet<string> = new Set(WANTED_HEADERS);
+
+/**
+ * The full lower-case name of the header named by `buf[s, e)` when it is one of WANTED_HEADERS (compact forms
+ * included), else null: the name's bytes are compared, as `latin1(…).trim().toLowerCase()` would give them, without
+ * building a string.
+ */
+function wantedName(buf: Uint8Array, s: number, e: number): string | null {
+  while (s < e && (isTrimmed(buf[s]!) || buf[s] === 0xa0)) s++;
+  while (e > s && (isTrimmed(buf[e - 1]!) || buf[e - 1] === 0xa0)) e--;
+  const n = e - s;
+  if (n === 1) {
+    const b = buf[s]! | 0x20;
+    if (b < 0x61 || b > 0x7a) return null;
+    const full = COMPACT[String.fromCharCode(b)];
+    return full !== undefined && WANTED_SET.has(full) ? full : null;
   }
-  if (upper) return latin1(buf, s, e).trim().toLowerCase();
-  while (s < e && isTrimmed(buf[s]!)) s++;
-  while (e > s && isTrimmed(buf[e - 1]!)) e--;
-  return latin1(buf, s, e);
+  for (let w = 0; w < WANTED_BYTES.length; w++) {
+    const want = WANTED_BYTES[w]!;
+    if (want.length !== n) continue;
+    let k = 0;
+    for (; k < n; k++) {
+      let b = buf[s + k]!;
+      if (b >= 0x41 && b <= 0x5a) b |= 0x20;
+      if (b !== want[k]) break;
+    }
+    if (k === n) return WANTED_HEADERS[w]!;
+  }
+  return null;
 }
 
 /** Offset just past the blank line that ends the header section starting at `s`, or -1 when it is not in `buf[s, e)`. */
@@ -201,9 +240,13 @@ export function parseHead(buf: Uint8Array, s: number, e: number): SipHead | null
     }
     if (colon < 0) continue; // not a header line: ignored, as Wireshark does
     close();
-    let name = headerName(buf, ls, colon);
-    // Compact forms are one letter (an own property: not `constructor` and the like of a plain object).
-    if (name.length === 1) name = COMPACT[name] ?? name;
+    const name = wantedName(buf, ls, colon);
+    if (name === null) {
+      // A header nothing reads: skipped, and its folded lines with it.
+      lastName = null;
+      lastList = null;
+      continue;
+    }
     while (le > colon + 1 && (buf[le - 1] === 0x20 || buf[le - 1] === 0x09)) le--;
     const value = trimmedText(buf, colon + 1, le);
     let list = headers.get(name);
