@@ -31,6 +31,10 @@ export const XMPP_LIMITS = {
   maxStreamhosts: 8,
   /** Seconds of capture time an announced SOCKS5 bytestream connection is waited for. */
   s5bExpectTtl: 300,
+  /** Jingle RTP candidates announced as expected media flows per XMPP flow (also the Jingle RTP sessions remembered). */
+  maxRtpExpects: 64,
+  /** Seconds of capture time an announced Jingle RTP candidate is waited for. */
+  rtpExpectTtl: 300,
   /** MUC rooms remembered per flow (to recognise leaving one). */
   maxRooms: 256,
   /** iq ids remembered per flow while waiting for a reply (SI offers, legacy auth). */
@@ -68,6 +72,7 @@ export const XMPP_ANOMALIES = {
   xmpp_ibb_unknown_sid: 'In-band bytestream data for a stream whose <open> was not seen: recorded as an incomplete file.',
   xmpp_ibb_excess_data: 'In-band bytestream data beyond the announced file size: ignored.',
   xmpp_bad_streamhost: 'A SOCKS5 streamhost or Jingle candidate without a usable host or port (1–65535): not announced.',
+  xmpp_rtp_expects_exceeded: 'More Jingle RTP candidates announced on the flow than maxRtpExpects: later ones are not expected.',
   xmpp_transfer_limit: 'More pending file offers or open in-band bytestreams than the limits allow: the oldest is reported early.',
   xmpp_anomaly_limit: 'An anomaly code reached maxAnomaliesPerCode on this flow: further ones of that code are not reported.',
 } as const;

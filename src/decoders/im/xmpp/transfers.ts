@@ -18,6 +18,7 @@
  */
 import type { Dir, FileSink, Time } from '../types.js';
 import { canonicalIp, decodeBase64 } from './jid.js';
+import { JingleRtp } from './jingle-rtp.js';
 import type { XEl } from './parse.js';
 import { NS } from './schema.js';
 import type { XmppState } from './state.js';
@@ -65,8 +66,12 @@ export class Transfers {
   private readonly pending: Offer[] = [];
   private readonly byKey = new Map<string, Offer>();
   private readonly ibb = new Map<string, Ibb>();
+  /** Jingle RTP sessions: their candidates become expected media flows. */
+  private readonly rtp: JingleRtp;
 
-  constructor(private readonly st: XmppState) {}
+  constructor(private readonly st: XmppState) {
+    this.rtp = new JingleRtp(st);
+  }
 
   // ── offers ──
 
@@ -297,6 +302,7 @@ export class Transfers {
     const action = j.attr('action');
     const jsid = j.attr('sid');
     if (action === null || jsid === null) return;
+    this.rtp.jingle(iq, j, dir, ts);
     let o = this.byKey.get(`jingle:${jsid}`);
     if (action === 'session-initiate' && o === undefined) o = this.jingleOffer(iq, j, jsid, dir, ts) ?? undefined;
     if (o === undefined) return;
