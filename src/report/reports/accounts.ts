@@ -18,6 +18,9 @@ const COLUMNS = [
   col('messages_received', 'Messages received', 'int'),
 ];
 
+/** XMPP messages name full addresses (`anna@office.example/desktop`), accounts bare ones. */
+const BARE = (x: string) => `CASE WHEN m.app = 'xmpp' THEN split_part(${x}, '/', 1) ELSE ${x} END`;
+
 async function run(ctx: ReportContext): Promise<Section[]> {
   const q = new Params();
   const w = scopeWhere(q, ctx.scope, { table: 'accounts' }, 'a');
@@ -29,16 +32,17 @@ async function run(ctx: ReportContext): Promise<Section[]> {
      FROM accounts a WHERE ${w} GROUP BY a.app, a.account ORDER BY a.app, a.account`,
     q,
   );
-  // Messages per account (as sender, as recipient) in the same scope; matched to accounts by app and exact name.
+  // Messages per account (as sender, as recipient) in the same scope; matched to accounts by app and name (XMPP
+  // accounts are bare addresses, messages carry full ones: the resource is dropped).
   const mq = new Params();
   const mw = scopeWhere(mq, ctx.scope, { table: 'messages', people: ['sender', 'recipient'] }, 'm');
   const counts = new Map<string, [number, number]>();
   for (const [app, who, sent, received] of await rawRows(
     ctx,
     `SELECT app, who, sum(sent), sum(received) FROM (
-       SELECT m.app, m.sender AS who, 1 AS sent, 0 AS received FROM messages m WHERE m.sender IS NOT NULL AND ${mw}
+       SELECT m.app, ${BARE('m.sender')} AS who, 1 AS sent, 0 AS received FROM messages m WHERE m.sender IS NOT NULL AND ${mw}
        UNION ALL
-       SELECT m.app, m.recipient, 0, 1 FROM messages m WHERE m.recipient IS NOT NULL AND ${mw}
+       SELECT m.app, ${BARE('m.recipient')}, 0, 1 FROM messages m WHERE m.recipient IS NOT NULL AND ${mw}
      ) GROUP BY ALL`,
     repeated(mq, 2),
   )) {

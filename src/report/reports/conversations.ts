@@ -17,8 +17,15 @@ export const TRANSCRIPT_MAX = 1000;
  * The patterns are constants: nothing from the user goes into this text.
  */
 const ROOM = `(m.kind IN ('groupchat', 'conference', 'chatroom', 'chatroom_emote') OR (m.app = 'irc' AND regexp_matches(coalesce(m.recipient, ''), '^[#&!+]')))`;
-const CONVERSATION = `CASE WHEN ${ROOM} THEN coalesce(m.recipient, '?')
-  ELSE least(coalesce(m.sender, '?'), coalesce(m.recipient, '?')) || ' ↔ ' || greatest(coalesce(m.sender, '?'), coalesce(m.recipient, '?')) END`;
+/** An XMPP address without its resource (`anna@office.example/desktop` → `anna@office.example`): one person's devices are one party. */
+const bare = (x: string) => `CASE WHEN m.app = 'xmpp' THEN split_part(coalesce(${x}, '?'), '/', 1) ELSE coalesce(${x}, '?') END`;
+/**
+ * A room's messages as sent name the room as recipient; XMPP group chat as delivered comes from `room@service/nick`
+ * to the reader's full address, so its room is the sender's bare address.
+ */
+const ROOM_NAME = `CASE WHEN m.app = 'xmpp' AND m.kind = 'groupchat' AND m.direction = 's2c' THEN ${bare('m.sender')} ELSE ${bare('m.recipient')} END`;
+const CONVERSATION = `CASE WHEN ${ROOM} THEN ${ROOM_NAME}
+  ELSE least(${bare('m.sender')}, ${bare('m.recipient')}) || ' ↔ ' || greatest(${bare('m.sender')}, ${bare('m.recipient')}) END`;
 
 export const TRANSCRIPT_COLUMNS = [
   col('time', 'Time', 'time'),
