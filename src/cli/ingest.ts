@@ -155,7 +155,7 @@ export async function ingestCommand(args: IngestArgs, io: { stdout: Output; stde
       const im = Object.values((await store.query('SELECT (SELECT count(*) FROM messages) AS m, (SELECT count(*) FROM transfers) AS t, (SELECT count(DISTINCT account) FROM accounts) AS a, (SELECT count(*) FROM flows WHERE encrypted AND app IS NULL) AS e'))[0]!);
       const apps = byApp.length === 0 ? 'no IM flows' : `IM flows ${byApp.map(([a, n]) => `${terminalSafe(String(a))} ${n}`).join(', ')}`;
       io.stdout.write(
-        `total: ${total.captures} captures ingested, ${total.skipped} already there; ${total.packets} packets, ${total.flows} flows, ${total.anomalies} anomaly rows; in ${terminalSafe(args.db)}: ${apps}; ${im[3]} encrypted flows unidentified; ${im[2]} accounts, ${im[0]} messages, ${im[1]} transfers\n`,
+        `total: ${total.captures} captures ingested, ${total.skipped} already there; ${total.packets} packets, ${total.flows} flows, ${total.anomalies} anomaly rows; in ${terminalSafe(args.db)}: ${apps}; ${im[3]} encrypted flows unidentified; ${im[2]} distinct accounts, ${im[0]} messages, ${im[1]} transfers\n`,
       );
     }
   } finally {

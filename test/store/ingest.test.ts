@@ -159,7 +159,7 @@ t.test('a progress bar on a terminal only; none in a pipe or under CI', async (t
   const piped = spawnSync(process.execPath, [bin, 'ingest', '--db', dbPath(), f], { encoding: 'utf8', env });
   t.equal(piped.status, 0);
   t.notMatch(piped.stdout + piped.stderr, /\u001b|%/, 'no bar, no escape sequences');
-  t.match(piped.stdout, /^total: 1 captures ingested, 0 already there; 620 packets, \d+ flows, \d+ anomaly rows; in .*: (no IM flows|IM flows [^;]+); \d+ accounts, \d+ messages, \d+ transfers$/m);
+  t.match(piped.stdout, /^total: 1 captures ingested, 0 already there; 620 packets, \d+ flows, \d+ anomaly rows; in .*: (no IM flows|IM flows [^;]+); \d+ encrypted flows unidentified; \d+ distinct accounts, \d+ messages, \d+ transfers$/m);
   const ci = spawnSync('script', ['-qec', `'${process.execPath}' '${bin}' ingest --db '${dbPath()}' '${f}'`, '/dev/null'], { encoding: 'utf8', env: { ...env, CI: 'true' } });
   t.notMatch(ci.stdout, /%/, 'no bar under CI');
 });
