@@ -157,8 +157,14 @@ export class FlowTable {
       }
     }
     const flags = l4 === L4.TCP ? p.tcpFlags : 0;
-    if (flow !== null && proto === 6 && flow.state === FlowState.Closed && (flags & (Tcp.SYN | Tcp.ACK)) === Tcp.SYN) {
-      // A new connection on the 5-tuple of a closed one (port reuse).
+    if (
+      flow !== null &&
+      proto === 6 &&
+      (flags & (Tcp.SYN | Tcp.ACK)) === Tcp.SYN &&
+      (flow.state === FlowState.Closed || (dir === 0 && flow.streams[0]?.newConnection(p.tcpSeq) === true))
+    ) {
+      // A new connection on the 5-tuple of a closed one, or a client's SYN with a new initial sequence number on one
+      // never seen closing (port reuse: the old connection's end was not captured).
       this.end(flow, 'reused');
       this.stats.reused++;
       flow = null;

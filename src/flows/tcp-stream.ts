@@ -74,6 +74,8 @@ export class TcpStream {
   /** Sequence number of stream offset 0. */
   private base = 0;
   started = false;
+  /** Sequence number of the SYN that started the stream; -1 when it started without one (picked up mid-stream). */
+  private synSeq = -1;
   /** True when the stream was picked up without its SYN. */
   midstream = false;
   /** Next stream offset to hand on. */
@@ -113,6 +115,16 @@ export class TcpStream {
     return this.next + ((seq - ((this.base + this.next) >>> 0)) | 0);
   }
 
+  /**
+   * Whether a SYN with sequence number `seq` opens a new connection rather than repeating this stream's own: a SYN with
+   * another initial sequence number, or (for a stream picked up mid-stream) one that starts before the bytes seen.
+   */
+  newConnection(seq: number): boolean {
+    if (!this.started) return false;
+    if (this.synSeq >= 0) return (seq >>> 0) !== this.synSeq;
+    return this.offsetOf((seq + 1) >>> 0) < 0;
+  }
+
   /** One segment of this direction; `syn`/`fin` say whether those flags were set. */
   segment(p: SegmentView, syn: boolean, fin: boolean, clock: Clock): void {
     const seq = p.tcpSeq;
@@ -127,8 +139,10 @@ export class TcpStream {
       return;
     }
     if (!this.started) {
-      if (syn) this.base = (seq + 1) >>> 0;
-      else if (len > 0 || fin) {
+      if (syn) {
+        this.base = (seq + 1) >>> 0;
+        this.synSeq = seq >>> 0;
+      } else if (len > 0 || fin) {
         this.base = seq;
         this.midstream = true;
       } else return;

@@ -2,7 +2,7 @@
 // of a million flows, VLAN in the key, and expected connections.
 import t from 'tap';
 import { FlowTable } from '../../src/flows/flow-table.js';
-import type { Flow } from '../../src/flows/flow.js';
+import { C_PAYLOAD, type Flow } from '../../src/flows/flow.js';
 import { flowRecord } from '../../src/flows/flow-record.js';
 import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN } from '../../src/decoders/net/decoded.js';
 import { newDecodedPacket } from '../../src/decoders/net/decoded.js';
@@ -83,6 +83,25 @@ t.test('a SYN on the 5-tuple of a closed connection starts a new flow (port reus
   t.same(reasons, ['reused']);
   t.equal(tb.stats.reused, 1);
   tb.finish();
+});
+
+t.test('a client SYN with a new initial sequence number on a connection never seen closing is a new flow; a repeated SYN is not', async (t) => {
+  const reasons: string[] = [];
+  const payload: number[] = [];
+  const tb = new FlowTable({ onFlowEnd: (f) => void (reasons.push(f.endReason!), payload.push(f.c[C_PAYLOAD]!)) });
+  const data = new TextEncoder().encode('hello');
+  tb.packet(...toPacket(E, s(0, TCP_SYN, 10), 1, 0));
+  tb.packet(...toPacket(E, s(1, TCP_SYN | TCP_ACK, 700), 1, 0));
+  tb.packet(...toPacket(E, s(0, TCP_SYN, 10), 1, 500), 'the same SYN again (a retransmission)');
+  tb.packet(...toPacket(E, s(0, TCP_ACK | TCP_PSH, 11, data), 2, 0));
+  t.same(reasons, [], 'a retransmitted SYN keeps the flow');
+  // The old connection's end was not captured; an hour later the client port is reused with a new ISN.
+  tb.packet(...toPacket(E, s(0, TCP_SYN, 900_000), 3600, 0));
+  tb.packet(...toPacket(E, s(0, TCP_ACK | TCP_PSH, 900_001, data), 3601, 0));
+  t.same(reasons, ['reused']);
+  t.equal(tb.stats.reused, 1);
+  tb.finish();
+  t.same(payload, [5, 5], 'two flows, each with its own bytes');
 });
 
 t.test('VLAN ids are part of the key (by default)', async (t) => {
