@@ -20,6 +20,14 @@ export function allCaptures(): string[] {
   return out.sort();
 }
 
+/**
+ * Every capture except the composite demo day (`fixtures/pcaps/demo/`), which mixes every protocol on purpose: for the
+ * tests that check a protocol is found only in its own folder (test/demo checks what the demo day contains).
+ */
+export function singleProtocolCaptures(): string[] {
+  return allCaptures().filter((f) => !path.relative(PCAPS, f).startsWith(`demo${path.sep}`));
+}
+
 export function fixture(rel: string): string {
   return path.join(PCAPS, rel);
 }

@@ -14,7 +14,7 @@ import t from 'tap';
 import { oscar, oscarOft } from '../../src/decoders/im/oscar/index.js';
 import { Registry } from '../../src/decoders/im/registry.js';
 import { conversationPcap } from '../helpers/conversation-pcap.js';
-import { allCaptures, fixture, PCAPS } from '../helpers/fixtures.js';
+import { allCaptures, fixture, PCAPS, singleProtocolCaptures } from '../helpers/fixtures.js';
 import { canonicalRows, imPipeline } from '../helpers/im-pipeline.js';
 import { tempDir } from '../helpers/temp.js';
 import { Oscar, Toc } from './builders/oscar.js';
@@ -211,7 +211,7 @@ t.test('negatives: another protocol on 5190, garbage after a valid start, a trun
 });
 
 t.test('no OSCAR or OFT in any other capture folder', async (t) => {
-  for (const file of allCaptures()) {
+  for (const file of singleProtocolCaptures()) {
     const folder = path.relative(PCAPS, file).split(path.sep)[0];
     const r = await imPipeline(file, 0, null, REG);
     const found = [...new Set(r.verdicts.map((v) => v.protocol))];

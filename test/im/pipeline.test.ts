@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import t from 'tap';
 import fs from 'node:fs';
-import { allCaptures, fixture, PCAPS, ROOT } from '../helpers/fixtures.js';
+import { allCaptures, fixture, PCAPS, ROOT, singleProtocolCaptures } from '../helpers/fixtures.js';
 import { canonicalRows, imPipeline } from '../helpers/im-pipeline.js';
 import { PROTOCOLS } from '../../src/decoders/im/protocols.js';
 import { APP_PROTOCOLS } from '../../src/decoders/apps/index.js';
@@ -53,7 +53,7 @@ const folderOf = (file: string) => {
 const relName = (file: string) => path.relative(PCAPS, file);
 
 t.test('each capture is recognised as its own protocols only; negatives as nothing', async (t) => {
-  for (const file of allCaptures()) {
+  for (const file of singleProtocolCaptures()) {
     const r = await imPipeline(file);
     const any = [...new Set(r.verdicts.map((v) => `${v.protocol}/${v.app}`))].sort();
     const found = [...new Set(r.verdicts.map((v) => v.protocol))].filter((p) => IM_IDS.has(p)).sort();

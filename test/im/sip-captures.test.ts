@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
-import { allCaptures, fixture, PCAPS, ROOT } from '../helpers/fixtures.js';
+import { allCaptures, fixture, PCAPS, ROOT, singleProtocolCaptures } from '../helpers/fixtures.js';
 import { canonicalRows, imPipeline } from '../helpers/im-pipeline.js';
 import { Registry } from '../../src/decoders/im/registry.js';
 import { PROTOCOLS } from '../../src/decoders/im/protocols.js';
@@ -113,7 +113,7 @@ t.test('GTP-U: SIP inside the tunnel is recognised on the inner flow', async (t)
 });
 
 t.test('no other capture is SIP or MSRP', async (t) => {
-  for (const file of allCaptures()) {
+  for (const file of singleProtocolCaptures()) {
     const top = rel(file).split(path.sep)[0];
     if (top === 'sip' || rel(file).startsWith(`built${path.sep}sip`)) continue;
     const r = await imPipeline(file, 0, null, registry);

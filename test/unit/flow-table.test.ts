@@ -92,7 +92,7 @@ t.test('a client SYN with a new initial sequence number on a connection never se
   const data = new TextEncoder().encode('hello');
   tb.packet(...toPacket(E, s(0, TCP_SYN, 10), 1, 0));
   tb.packet(...toPacket(E, s(1, TCP_SYN | TCP_ACK, 700), 1, 0));
-  tb.packet(...toPacket(E, s(0, TCP_SYN, 10), 1, 500), 'the same SYN again (a retransmission)');
+  tb.packet(...toPacket(E, s(0, TCP_SYN, 10), 1, 500)); // the same SYN again (a retransmission)
   tb.packet(...toPacket(E, s(0, TCP_ACK | TCP_PSH, 11, data), 2, 0));
   t.same(reasons, [], 'a retransmitted SYN keeps the flow');
   // The old connection's end was not captured; an hour later the client port is reused with a new ISN.
