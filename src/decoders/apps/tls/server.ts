@@ -5,7 +5,7 @@
  * subject alternative DNS names, issuer CN and O. Pure and bounded; malformed input gives an error string
  * `<anomaly code>: <what>`.
  */
-import { X509Certificate } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import { EXT_SUPPORTED_VERSIONS } from './client-hello.js';
 
 export interface ServerHello {
@@ -91,6 +91,28 @@ function fields(dn: string, key: string): string[] {
 }
 
 /** The names of a DER certificate; an error string when node:crypto cannot decode it. */
+/** Certificates kept decoded per run (`ctx.runState`): servers send the same certificate to every client. */
+export const CERT_CACHE_ENTRIES = 4096;
+
+/**
+ * `certificateNames` with the results of one run remembered by the certificate's SHA-1 (hashing the DER is native and
+ * about 50 times cheaper than decoding it). Bounded: the oldest entry goes first.
+ */
+export class CertificateCache {
+  private readonly byHash = new Map<string, CertNames | string>();
+
+  names(der: Uint8Array, maxNames: number): CertNames | string {
+    const key = `${maxNames}:${createHash('sha1').update(der).digest('base64')}`;
+    let r = this.byHash.get(key);
+    if (r === undefined) {
+      r = certificateNames(der, maxNames);
+      if (this.byHash.size >= CERT_CACHE_ENTRIES) this.byHash.delete(this.byHash.keys().next().value as string);
+      this.byHash.set(key, r);
+    }
+    return typeof r === 'string' ? r : { subject: r.subject, names: [...r.names], issuer: r.issuer };
+  }
+}
+
 export function certificateNames(der: Uint8Array, maxNames: number): CertNames | string {
   let cert: X509Certificate;
   try {

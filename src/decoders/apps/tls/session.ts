@@ -11,7 +11,7 @@
 import type { Dir, ImSession, SessionContext, Time } from '../../im/types.js';
 import { ja4, offeredVersion, parseClientHello, versionName, isGrease, type ClientHello } from './client-hello.js';
 import { TLS_LIMITS, type TlsLimits } from './limits.js';
-import { certificateNames, firstCertificate, parseServerHello, type CertNames, type ServerHello } from './server.js';
+import { CertificateCache, firstCertificate, parseServerHello, type CertNames, type ServerHello } from './server.js';
 
 const CT_CCS = 20;
 const CT_ALERT = 21;
@@ -225,7 +225,7 @@ export class TlsSession implements ImSession {
       this.anomaly(ts, code, `Certificate: ${detail}`);
       return true;
     }
-    const names = certificateNames(b.subarray(s + r[0], s + r[0] + r[1]), this.limits.maxCertNames);
+    const names = this.ctx.runState('tls.certificates', () => new CertificateCache()).names(b.subarray(s + r[0], s + r[0] + r[1]), this.limits.maxCertNames);
     if (typeof names === 'string') {
       const [code, detail] = splitError(names);
       this.anomaly(ts, code, detail);
