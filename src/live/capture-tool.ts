@@ -60,17 +60,22 @@ export function findTool(name: string, env: NodeJS.ProcessEnv = process.env): st
   return null;
 }
 
+/** Kernel capture buffer, MiB (tcpdump -B takes KiB, dumpcap -B MiB). */
+export const CAPTURE_BUFFER_MIB = 64;
+
 /** The arguments of the tool (no shell: the BPF expression is one argument). */
 export function toolArgs(o: CaptureToolOptions): string[] {
   if (o.tool === 'dumpcap') {
     // -q: no packet counts on stderr while running; -P: pcap, not pcapng, like tcpdump (one reader path either way).
-    const a = ['-q', '-P', '-i', o.iface, '-s', String(o.snaplen), '-w', '-'];
+    const a = ['-q', '-P', '-i', o.iface, '-s', String(o.snaplen), '-B', String(CAPTURE_BUFFER_MIB), '-w', '-'];
     if (o.bpf) a.push('-f', o.bpf);
     return a;
   }
   // -U: write each packet as it comes (no 4 KiB buffering in the pipe); --immediate-mode: deliver packets at once
-  // instead of when a kernel block fills (up to a second later on a quiet link); -n: no name resolution.
-  const a = ['-U', '-n', '--immediate-mode', '-w', '-', '-i', o.iface, '-s', String(o.snaplen)];
+  // instead of when a kernel block fills (up to a second later on a quiet link); -n: no name resolution; -B: a kernel
+  // buffer of CAPTURE_BUFFER_MIB instead of the default 2 MiB, which lost packets of a burst (a file transfer on
+  // loopback) while imtap was busy (test/live/live-e2e.test.ts saw 0-30 kernel drops per run with the default).
+  const a = ['-U', '-n', '--immediate-mode', '-B', String(CAPTURE_BUFFER_MIB * 1024), '-w', '-', '-i', o.iface, '-s', String(o.snaplen)];
   if (o.bpf) a.push(o.bpf);
   return a;
 }
