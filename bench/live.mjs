@@ -75,7 +75,7 @@ function waitFor(child, re, what) {
 const exited = (c) => new Promise((r) => c.on('exit', (code) => r(code)));
 
 async function tcpdumpAlone(rate) {
-  const c = spawn('ip', ['netns', 'exec', nsB, 'tcpdump', '-U', '-n', '--immediate-mode', '-w', '/dev/null', '-i', ifB, '-s', '262144'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const c = spawn('ip', ['netns', 'exec', nsB, 'tcpdump', '-U', '-n', '--immediate-mode', '-B', '65536', '-w', '/dev/null', '-i', ifB, '-s', '262144'], { stdio: ['ignore', 'ignore', 'pipe'] });
   const text = await waitFor(c, /listening on/, 'tcpdump');
   const r = replay(rate);
   await new Promise((res) => setTimeout(res, 1000));
