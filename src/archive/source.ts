@@ -98,23 +98,3 @@ export async function* readRecords(conn: DuckDBConnection, f: TranscriptFilters)
 /** Day (UTC, YYYY-MM-DD) of a record's ts. */
 export const recordDay = (r: TranscriptRecord): string => r.ts.slice(0, 10);
 
-/**
- * `--since` / `--until`: a date (`2024-05-01`, midnight UTC) or a date and time (`2024-05-01T10:00`,
- * `2024-05-01T10:00:00.123456789Z`, `2024-05-01 10:00:00+02:00`); no zone means UTC. Nanoseconds since the epoch.
- */
-export function parseTime(text: string): bigint {
-  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i.exec(text.trim());
-  if (!m) throw new Error(`time "${text}" is not a date (2024-05-01) or a date and time (2024-05-01T10:00:00Z)`);
-  const [, y, mo, d, h = '0', mi = '0', s = '0', frac = '', zone = 'Z'] = m;
-  const ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
-  const check = new Date(ms);
-  if (Number.isNaN(ms) || check.getUTCDate() !== Number(d) || check.getUTCMonth() !== Number(mo) - 1 || Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) {
-    throw new Error(`time "${text}" is not a valid date and time`);
-  }
-  let offsetMin = 0;
-  if (zone.toUpperCase() !== 'Z') {
-    const z = zone.replace(':', '');
-    offsetMin = (z[0] === '-' ? -1 : 1) * (Number(z.slice(1, 3)) * 60 + Number(z.slice(3, 5)));
-  }
-  return (BigInt(ms) - BigInt(offsetMin) * 60_000n) * 1_000_000n + BigInt(frac.padEnd(9, '0') || '0');
-}

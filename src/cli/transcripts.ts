@@ -25,12 +25,14 @@ const iso = (ns: bigint): string => {
 };
 
 export async function transcriptsCommand(args: TranscriptsArgs, io: { stdout: Output; stderr: Output }): Promise<number> {
-  const { parseTime } = await import('../archive/source.js');
+  // The same times as `imtap report`: ISO 8601 or relative to now (24h, 7d), so a nightly job can say --since 24h.
+  const { parseTime } = await import('../report/filters.js');
+  const now = BigInt(Date.now()) * 1_000_000n;
   let since: bigint | null = null;
   let until: bigint | null = null;
   try {
-    if (args.since) since = parseTime(args.since);
-    if (args.until) until = parseTime(args.until);
+    if (args.since) since = parseTime(args.since, now, '--since');
+    if (args.until) until = parseTime(args.until, now, '--until');
   } catch (e) {
     io.stderr.write(`imtap: ${terminalSafe((e as Error).message)}\n`);
     return EXIT.USAGE;

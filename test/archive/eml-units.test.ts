@@ -2,7 +2,11 @@
 import t from 'tap';
 import { decodeValue, encodeWords, headerLine, localPart, parseEml, rfc5322Date, toEml } from '../../src/archive/eml.js';
 import { canonicalJson, chainHash, GENESIS, type ChainedRecord } from '../../src/archive/record.js';
-import { parseTime } from '../../src/archive/source.js';
+import { parseTime as parseReportTime } from '../../src/report/filters.js';
+
+/** export transcripts takes the same times as imtap report. */
+const NOW = BigInt(Date.UTC(2024, 5, 1)) * 1_000_000n;
+const parseTime = (v: string) => parseReportTime(v, NOW);
 
 t.test('encoded-words: at most 75 characters, split between characters, decoded back', async (t) => {
   for (const s of ['', 'a', '😀'.repeat(40), 'é'.repeat(100), 'x\r\ny\u0000z'.repeat(30), '日本語'.repeat(33)]) {
@@ -47,6 +51,7 @@ t.test('dates and times', async (t) => {
   t.equal(parseTime('2024-05-01'), BigInt(Date.UTC(2024, 4, 1)) * 1_000_000n);
   t.equal(parseTime('2024-05-01T12:00:00.000000001+02:00'), BigInt(Date.UTC(2024, 4, 1, 10)) * 1_000_000n + 1n);
   t.equal(parseTime('2024-05-01 12:00-0130'), BigInt(Date.UTC(2024, 4, 1, 13, 30)) * 1_000_000n);
+  t.equal(parseTime('24h'), NOW - 24n * 3_600_000_000_000n, 'relative to now, as in imtap report');
   for (const bad of ['2024-02-30', '2024-13-01', 'yesterday', '2024-05-01T24:00', '']) t.throws(() => parseTime(bad), bad);
 });
 
