@@ -66,7 +66,8 @@ t.test('a user range rule names the flow to that address (method ip)', async (t)
 });
 
 const tls = PROTOCOLS.some((p) => p.id === 'tls');
-t.test('a user host rule names a TLS flow by its SNI (method sni)', { skip: tls ? false : 'the TLS analyzer is not registered yet (src/decoders/apps/index.ts)' }, async (t) => {
+t.test('a user host rule names a TLS flow by its SNI (method sni)', async (t) => {
+  t.ok(tls, 'the TLS analyzer is registered (src/decoders/apps/index.ts)');
   const { ip } = tsharkServer(SNI);
   const rules = path.join(dir, 'host.rules');
   fs.writeFileSync(rules, `host ${SNI} lastfm-chat chat 0.9\n`);

@@ -2,7 +2,6 @@
 // tampered copy with a script proves the scan sees them), every chart's <svg> is in the DOM, the hostile text of
 // fixtures/report/format/hostile-report.json reads back from Chromium's DOM as text, and a screenshot is a PNG.
 import t from 'tap';
-import { execFile, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { Report } from '../../src/report/model.js';
 import { renderReport } from '../../src/report/format/index.js';
 import { tempDir } from '../helpers/temp.js';
+import { chromium, consoleLines, runChromium } from '../helpers/chromium.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const report = JSON.parse(
@@ -20,25 +20,7 @@ const dir = tempDir('html-report');
 const page = path.join(dir, 'report.html');
 fs.writeFileSync(page, html);
 
-const chromium = ['chromium', 'chromium-browser', 'google-chrome'].find(
-  (c) => spawnSync('sh', ['-c', `command -v ${c}`], { stdio: 'ignore' }).status === 0,
-);
-
-function run(args: string[], file: string): Promise<{ stdout: string; stderr: string }> {
-  const profile = fs.mkdtempSync(path.join(dir, 'profile-'));
-  return new Promise((resolve, reject) => {
-    execFile(
-      chromium!,
-      ['--headless', '--disable-gpu', '--no-sandbox', '--no-first-run', '--disable-extensions',
-        `--user-data-dir=${profile}`, '--enable-logging=stderr', '--v=0', ...args, `file://${file}`],
-      { timeout: 25_000, maxBuffer: 64 << 20 },
-      (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve({ stdout, stderr })),
-    );
-  });
-}
-
-/** Console messages Chromium logged for the page (`INFO:CONSOLE:12] "…"`): errors, CSP violations, anything. */
-const consoleLines = (stderr: string) => stderr.split('\n').filter((l) => /:CONSOLE[:(]/.test(l));
+const run = (args: string[], file: string) => runChromium(dir, args, file);
 
 /** Text of an element as Chromium serialised it (the HTML serialisation escapes only & < > and U+00A0 in text). */
 const textOf = (s: string) =>
@@ -76,7 +58,7 @@ t.test('the file is self-contained and forbids scripts and remote loads', async 
   t.notMatch(styles[0]!, /url\(|@import|@font-face/, 'the stylesheet loads nothing');
 });
 
-t.test('Chromium: loads without console messages, charts as SVG, hostile text as text, screenshot', { skip: chromium ? false : 'chromium is not installed (apt-get install -y chromium)' }, async (t) => {
+t.test('Chromium: loads without console messages, charts as SVG, hostile text as text, screenshot', async (t) => {
   const shot = path.join(dir, 'report.png');
   const tampered = path.join(dir, 'tampered.html');
   fs.writeFileSync(tampered, html.replace('</main>', '</main><script>console.log("ran")</script><p style="color:red">x</p>'));

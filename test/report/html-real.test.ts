@@ -3,38 +3,19 @@
 // message (errors and CSP violations are console messages), Chromium's DOM holds one <svg> per chart the report
 // declares (counted from the JSON output of the same report, not from the HTML), the Project Falcon alert and every
 // person of people.csv read back as text, and a screenshot is a PNG of the size asked for.
-// The Chromium helpers are those of html-chromium.test.ts (a test file: importing it would run its tests).
 import t from 'tap';
-import { execFile, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { imtap } from '../helpers/cli.js';
 import { ROOT } from '../helpers/fixtures.js';
 import { tempDir } from '../helpers/temp.js';
+import { chromium, consoleLines, runChromium } from '../helpers/chromium.js';
 
 const DEMO = path.join(ROOT, 'fixtures/pcaps/demo');
 const dir = tempDir('html-real');
 const db = path.join(dir, 'demo.duckdb');
 
-const chromium = ['chromium', 'chromium-browser', 'google-chrome'].find(
-  (c) => spawnSync('sh', ['-c', `command -v ${c}`], { stdio: 'ignore' }).status === 0,
-);
-
-function run(args: string[], file: string): Promise<{ stdout: string; stderr: string }> {
-  const profile = fs.mkdtempSync(path.join(dir, 'profile-'));
-  return new Promise((resolve, reject) => {
-    execFile(
-      chromium!,
-      ['--headless', '--disable-gpu', '--no-sandbox', '--no-first-run', '--disable-extensions',
-        `--user-data-dir=${profile}`, '--enable-logging=stderr', '--v=0', ...args, `file://${file}`],
-      { timeout: 25_000, maxBuffer: 64 << 20 },
-      (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve({ stdout, stderr })),
-    );
-  });
-}
-
-/** Console messages Chromium logged for the page (`INFO:CONSOLE:12] "…"`): errors, CSP violations, anything. */
-const consoleLines = (stderr: string) => stderr.split('\n').filter((l) => /:CONSOLE[:(]/.test(l));
+const run = (args: string[], file: string) => runChromium(dir, args, file);
 /** Text of serialised DOM: tags dropped, the entities Chromium writes in text decoded. */
 const text = (html: string) =>
   html.replace(/<[^>]*>/g, ' ').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&nbsp;/g, '\u00a0').replace(/&amp;/g, '&').replace(/\s+/g, ' ');
@@ -50,7 +31,7 @@ t.before(async () => {
   if (ingest.code !== 0) throw new Error(ingest.stderr);
 });
 
-t.test('summary and timeline as HTML in Chromium', { skip: chromium ? false : 'chromium is not installed (apt-get install -y chromium)' }, async (t) => {
+t.test('summary and timeline as HTML in Chromium', async (t) => {
   const pages: Record<string, { file: string; doc: Doc }> = {};
   for (const name of ['summary', 'timeline']) {
     const file = path.join(dir, `${name}.html`);
