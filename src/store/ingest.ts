@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import { PassThrough } from 'node:stream';
+import { Transform } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import type { CaptureSummary, ReadOptions } from '../decoders/capture/reader.js';
 import { isDamage } from '../decoders/capture/issues.js';
@@ -294,8 +294,15 @@ export async function ingestCapture(store: Store | SqlStore, path: string, opts:
   if (isStdin) {
     const h = createHash('sha256');
     stdinHash = h;
-    const tee = new PassThrough({ highWaterMark: 1 << 20 });
-    tee.on('data', (c: Buffer) => h.update(c));
+    // A Transform, not a 'data' listener on a PassThrough: a listener would start the flow at once and the bytes that
+    // came before the reader was attached (while the store was being prepared) would be lost.
+    const tee = new Transform({
+      highWaterMark: 1 << 20,
+      transform(chunk: Buffer, _enc, done) {
+        h.update(chunk);
+        done(null, chunk);
+      },
+    });
     (opts.stdin ?? process.stdin).pipe(tee);
     stdin = tee;
   }

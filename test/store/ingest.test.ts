@@ -171,3 +171,32 @@ t.test('a missing file is named, the others are still ingested', async (t) => {
   t.match(r.stderr, /missing\.pcap: cannot open: no such file/);
   t.match(r.stdout, /irc-353\.pcap: ingested as capture 1: 12 packets/);
 });
+
+t.test('standard input ("-"), plain and gzip, as a slow pipe: the same rows and SHA-256 as the file; the same bytes again are "already there"', async (t) => {
+  const f = fixture('apps/whatsapp_login_call.pcap');
+  const sha = createHash('sha256').update(fs.readFileSync(f)).digest('hex');
+  const want = await (async () => {
+    const db = dbPath();
+    t.equal(spawnSync(process.execPath, [bin, 'ingest', '--db', db, f], { encoding: 'utf8' }).status, 0);
+    return rows(db, 'SELECT flow_id, client_ip, server_port, packets_c2s, packets_s2c, protocol, app FROM flows ORDER BY flow_id');
+  })();
+  t.ok(want.length > 10, `${want.length} flows from the file`);
+  // The bytes come in slowly (a pipe from tcpdump or ssh): the reader must not lose what arrives while the store is
+  // still being prepared.
+  const slow = (cmd: string, db: string) => spawnSync('sh', ['-c', `(sleep 0.5; ${cmd}) | '${process.execPath}' '${bin}' ingest --db '${db}' -`], { encoding: 'utf8' });
+  for (const [name, cmd] of [
+    ['plain', `cat '${f}'`],
+    ['gzip', `gzip -c '${f}'`],
+  ] as const) {
+    const db = dbPath();
+    const r = slow(cmd, db);
+    t.equal(r.status, 0, `${name}: ${r.stderr}`);
+    t.same(await rows(db, 'SELECT flow_id, client_ip, server_port, packets_c2s, packets_s2c, protocol, app FROM flows ORDER BY flow_id'), want, `${name}: the same flows as the file`);
+    const cap = await rows(db, 'SELECT path, sha256, status FROM captures');
+    if (name === 'plain') t.same(cap, [{ path: '-', sha256: sha, status: 'complete' }], 'plain: the SHA-256 of the bytes read');
+    else t.same(cap.map((c) => [c.path, c.status]), [['-', 'complete']]);
+    const again = slow(cmd, db);
+    t.equal(again.status, 0);
+    t.match(again.stdout, /already in .* \(same SHA-256\); nothing done/, `${name}: the same bytes again are recognised`);
+  }
+});
