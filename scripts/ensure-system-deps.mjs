@@ -15,6 +15,12 @@ const NEEDED = {
   prosody: 'prosody',
   prosodyctl: 'prosody',
   chromium: 'chromium', // the HTML report test loads the page headless
+  tcpreplay: 'tcpreplay', // the live tests replay captures into a veth pair
+  ip: 'iproute2', // … made in network namespaces
+  setpriv: 'util-linux', // … and run imtap live unprivileged
+  script: 'bsdutils', // the progress-bar test runs imtap on a pseudo-terminal
+  openssl: 'openssl', // the TLS test makes its server certificate
+  python3: 'python3', // the archive test parses the .eml files with Python's email module
 };
 
 /** Debian starts a package's service on install where policy allows; the e2e tests start their own instances. */
