@@ -567,22 +567,9 @@ export class Dispatcher implements FlowHandler {
         if (row.login != null) had.login = row.login;
         if (row.auth != null) had.auth = row.auth;
       },
-      // Rows are object literals (a spread of a shared base is a slow generic copy per row); `direction` is left out
-      // of a row whose direction is null, as base() does.
+      // Rows are object literals (a spread of a shared base is a slow generic copy per row).
       message: (ts, m) =>
-        this.emit(im, 'messages', m.dir === null ? {
-          ts,
-          flow_id: flowId,
-          app: app(),
-          sender: m.sender,
-          recipient: m.recipient,
-          body: m.body,
-          body_format: m.body_format ?? 'text',
-          body_raw: m.body_raw ?? null,
-          kind: m.kind ?? null,
-          subject: m.subject ?? null,
-          thread: m.thread ?? null,
-        } : {
+        this.emit(im, 'messages', {
           ts,
           flow_id: flowId,
           app: app(),
@@ -614,13 +601,7 @@ export class Dispatcher implements FlowHandler {
         }),
       contact: (ts, c) => this.emit(im, 'contacts', { ts, flow_id: flowId, app: app(), account: c.account, contact: c.contact, group_name: c.group_name ?? null, state: c.state ?? null }),
       event: (ts, e) =>
-        this.emit(
-          im,
-          'events',
-          e.dir === null
-            ? { ts, flow_id: flowId, app: app(), account: e.account, event: e.event, target: e.target ?? null, detail: e.detail ?? null }
-            : { ts, flow_id: flowId, app: app(), direction: dirText(e.dir), account: e.account, event: e.event, target: e.target ?? null, detail: e.detail ?? null },
-        ),
+        this.emit(im, 'events', { ts, flow_id: flowId, app: app(), direction: dirText(e.dir), account: e.account, event: e.event, target: e.target ?? null, detail: e.detail ?? null }),
       anomaly: (ts, code, detail) => this.emit(im, 'anomalies', { ts, flow_id: flowId, code, detail, file_offset: null }),
       expect: (_ts, spec: ExpectSpec) => {
         const t = this.table;
