@@ -9,7 +9,7 @@
 import type { PacketRecord } from '../decoders/capture/record.js';
 import { L4, type DecodedPacket } from '../decoders/net/decoded.js';
 import { Expectations } from './expectations.js';
-import { addressText, Counter, Flow, type FlowEndReason, FlowState } from './flow.js';
+import { clientText, Counter, Flow, type FlowEndReason, FlowState, serverText } from './flow.js';
 import { DEFAULT_FLOW_LIMITS, type FlowLimits } from './options.js';
 import { CaptureClock, TcpStream, type Clock, type StreamSink } from './tcp-stream.js';
 
@@ -284,8 +284,8 @@ export class FlowTable {
 
     const certain = f.orientation === 'syn' || f.orientation === 'synack';
     if (this.expectations.size > 0 && this.expectations.mayMatch(f.sport, certain ? -1 : f.cport)) {
-      const client = addressText(f.ipVersion, f.c0, f.c1, f.c2, f.c3);
-      const server = addressText(f.ipVersion, f.s0, f.s1, f.s2, f.s3);
+      const client = clientText(f);
+      const server = serverText(f);
       const m = this.expectations.match(proto === 6 ? 'tcp' : 'udp', client, f.cport, server, f.sport, now, !certain);
       if (m) {
         if (m.swapped) swapRoles(f);
@@ -502,4 +502,5 @@ function swapRoles(f: Flow): void {
   [f.c2, f.s2] = [f.s2, f.c2];
   [f.c3, f.s3] = [f.s3, f.c3];
   [f.cport, f.sport] = [f.sport, f.cport];
+  [f.clientIpText, f.serverIpText] = [f.serverIpText, f.clientIpText];
 }

@@ -88,6 +88,13 @@ export class Flow {
   expected: { analyzer: string; context: unknown } | null = null;
   /** Free for the consumer (protocol analyzers keep their session here). */
   user: unknown = null;
+  /**
+   * The client's and server's address text, made at the first clientText/serverText call (the dispatcher, the
+   * analyzers' sessions and the flows row each ask for it; an IPv6 address costs a formatting each time). The flow
+   * table swaps them with the roles; nothing else changes a flow's addresses.
+   */
+  clientIpText: string | null = null;
+  serverIpText: string | null = null;
 
   // ── table bookkeeping ──
   /** Last activity, capture seconds. */
@@ -157,9 +164,9 @@ export function addressText(version: number, w0: number, w1: number, w2: number,
 }
 
 export function clientText(f: Flow): string {
-  return addressText(f.ipVersion, f.c0, f.c1, f.c2, f.c3);
+  return (f.clientIpText ??= addressText(f.ipVersion, f.c0, f.c1, f.c2, f.c3));
 }
 
 export function serverText(f: Flow): string {
-  return addressText(f.ipVersion, f.s0, f.s1, f.s2, f.s3);
+  return (f.serverIpText ??= addressText(f.ipVersion, f.s0, f.s1, f.s2, f.s3));
 }

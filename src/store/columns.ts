@@ -69,6 +69,8 @@ export const WIDTH: Readonly<Record<Kind, number>> = {
 
 /** The longest string DuckDB keeps inline in its 16-byte slot. */
 export const INLINE = 12;
+/** Strings up to this length are tried as ASCII by a JS loop before the native UTF-8 encoder (cheaper when short). */
+const LONG_ASCII = 64;
 
 /**
  * One column of a batch in DuckDB's vector layout. Owns its buffers: it may be kept, or transferred to another
@@ -352,6 +354,19 @@ export class ColumnBuffer {
         b[o + k] = u;
       }
       if (k === n) this.slots[4 * row] = n;
+      else this.putEncoded(row, v);
+    } else if (n <= LONG_ASCII) {
+      // The same for the heap: most long values (addresses, host names, identifiers) are ASCII too.
+      this.ensureHeap(n);
+      const h = this.heap;
+      const at = this.heapLen;
+      let k = 0;
+      for (; k < n; k++) {
+        const u = v.charCodeAt(k);
+        if (u >= 0x80) break;
+        h[at + k] = u;
+      }
+      if (k === n) this.putLong(row, n);
       else this.putEncoded(row, v);
     } else {
       this.putEncoded(row, v);
