@@ -1,6 +1,7 @@
 /**
  * QUIC Initial packet protection, from the receiving side: the Initial key schedule and the removal of header and
- * payload protection, with node:crypto (HMAC-SHA256, AES-128-ECB, AES-128-GCM).
+ * payload protection, with node:crypto (HMAC-SHA256 made of one-shot SHA-256 calls, `../tls/digest.ts`; AES-128-ECB,
+ * AES-128-GCM).
  *
  * References: RFC 9001 §5 (Initial secrets §5.2, AEAD §5.3, header protection §5.4), RFC 8446 §7.1
  * (HKDF-Expand-Label), RFC 5869 (HKDF), RFC 9369 §3.3 (QUIC v2: its salt, the `quicv2 ` labels and its long-header
@@ -9,7 +10,8 @@
  *
  * Nothing here throws on hostile input: a packet that does not authenticate gives null.
  */
-import { createCipheriv, createDecipheriv, createHmac } from 'node:crypto';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { hmacSha256 } from '../tls/digest.js';
 
 export interface QuicVersion {
   version: number;
@@ -51,7 +53,7 @@ export function versionHex(version: number): string {
 
 /** HKDF-Extract (RFC 5869 §2.2) with SHA-256. */
 export function hkdfExtract(salt: Uint8Array, ikm: Uint8Array): Buffer {
-  return createHmac('sha256', salt).update(ikm).digest();
+  return hmacSha256(salt, ikm);
 }
 
 /**
@@ -66,7 +68,7 @@ export function hkdfExpandLabel(secret: Uint8Array, label: string, length: numbe
   info.write(full, 3, 'latin1');
   info[3 + full.length] = 0; // context length
   info[4 + full.length] = 1; // HKDF-Expand's block counter T(1)
-  return createHmac('sha256', secret).update(info).digest().subarray(0, length);
+  return hmacSha256(secret, info).subarray(0, length);
 }
 
 export interface InitialKeys {

@@ -11,7 +11,7 @@
  * Pure, bounded, never throws: every length is checked against what remains before it is used; a malformed body
  * gives an error string `<anomaly code>: <what> at offset <n>` (offsets relative to `off`).
  */
-import { createHash } from 'node:crypto';
+import { digestText } from './digest.js';
 
 /** Bounds of the ClientHello parser (named in the tls descriptor's `limits`). */
 export const CLIENT_HELLO_LIMITS = {
@@ -235,8 +235,37 @@ function two(n: number): string {
   return n > 99 ? '99' : n < 10 ? `0${n}` : String(n);
 }
 
-function hash12(s: string): string {
-  return createHash('sha256').update(s).digest('hex').slice(0, 12);
+/** Scratch of `ja4`: one list's values (sorted in place) and the text hashed, in ASCII. */
+const ja4Values = new Uint16Array(Math.max(CLIENT_HELLO_LIMITS.maxCipherSuites, CLIENT_HELLO_LIMITS.maxExtensions));
+/** Room for the longest text: every cipher suite kept, 4 hex digits and a comma each. */
+const ja4Text = new Uint8Array(5 * Math.max(CLIENT_HELLO_LIMITS.maxCipherSuites, CLIENT_HELLO_LIMITS.maxExtensions + 1 + CLIENT_HELLO_LIMITS.maxSignatureAlgorithms));
+const HEX_DIGITS = Uint8Array.from(Buffer.from('0123456789abcdef', 'latin1'));
+
+/** Write `v` as 4 lower-case hex digits into `ja4Text` at `n`; the new length. */
+function putHex4(v: number, n: number): number {
+  const o = ja4Text;
+  o[n] = HEX_DIGITS[(v >> 12) & 0xf]!;
+  o[n + 1] = HEX_DIGITS[(v >> 8) & 0xf]!;
+  o[n + 2] = HEX_DIGITS[(v >> 4) & 0xf]!;
+  o[n + 3] = HEX_DIGITS[v & 0xf]!;
+  return n + 4;
+}
+
+/** `ja4Values[0, count)` sorted, as comma-separated hex4 text into `ja4Text` from 0; the text's length. */
+function sortedText(count: number): number {
+  // Four lower-case hex digits sort as text the way their values sort as numbers: sorting the numbers is enough.
+  const vs = ja4Values.subarray(0, count).sort();
+  let n = 0;
+  for (let i = 0; i < count; i++) {
+    if (i > 0) ja4Text[n++] = 0x2c; // `,`
+    n = putHex4(vs[i]!, n);
+  }
+  return n;
+}
+
+/** First 12 hex digits of the SHA-256 of `ja4Text[0, n)`. */
+function hash12(n: number): string {
+  return digestText('sha256', ja4Text.subarray(0, n), 'hex').slice(0, 12);
 }
 
 /**
@@ -247,16 +276,30 @@ function hash12(s: string): string {
  * sorted cipher suites (4 hex digits, comma-separated); c = the same of the sorted extensions without SNI and ALPN,
  * then `_` and the signature algorithms in the client's order (no `_` part without them). An empty list hashes to
  * twelve zeros.
+ *
+ * The lists are written as ASCII bytes into module scratch and hashed from there: no string per value.
  */
 export function ja4(hello: ClientHello, transport: 't' | 'q' | 'd'): string {
-  const ciphers: string[] = [];
-  for (const c of hello.cipherSuites) if (!isGrease(c)) ciphers.push(hex4(c));
-  const exts: string[] = [];
+  let ciphers = 0;
+  for (const c of hello.cipherSuites) if (!isGrease(c)) ja4Values[ciphers++] = c;
+  const b = ciphers === 0 ? '000000000000' : hash12(sortedText(ciphers));
+  let exts = 0;
   let extCount = 0;
   for (const x of hello.extensions) {
     if (isGrease(x)) continue;
     extCount++;
-    if (x !== EXT_SERVER_NAME && x !== EXT_ALPN) exts.push(hex4(x));
+    if (x !== EXT_SERVER_NAME && x !== EXT_ALPN) ja4Values[exts++] = x;
+  }
+  let c = '000000000000';
+  if (exts > 0) {
+    let n = sortedText(exts);
+    let sigs = 0;
+    for (const s of hello.signatureAlgorithms) {
+      if (isGrease(s)) continue;
+      ja4Text[n++] = sigs++ === 0 ? 0x5f : 0x2c; // `_` before the first, `,` between
+      n = putHex4(s, n);
+    }
+    c = hash12(n);
   }
   let alpn = '00';
   const first = hello.alpn[0];
@@ -265,14 +308,6 @@ export function ja4(hello: ClientHello, transport: 't' | 'q' | 'd'): string {
     const z = first.charCodeAt(first.length - 1);
     alpn = isAlnum(a) && isAlnum(z) ? first[0]! + first[first.length - 1]! : (a & 0xff).toString(16).padStart(2, '0')[0]! + (z & 0xff).toString(16).padStart(2, '0')[1]!;
   }
-  const a = `${transport}${ja4Version(offeredVersion(hello))}${hello.sni !== null ? 'd' : 'i'}${two(ciphers.length)}${two(extCount)}${alpn}`;
-  ciphers.sort();
-  exts.sort();
-  const b = ciphers.length === 0 ? '000000000000' : hash12(ciphers.join(','));
-  let cText = exts.join(',');
-  const sigs: string[] = [];
-  for (const s of hello.signatureAlgorithms) if (!isGrease(s)) sigs.push(hex4(s));
-  if (sigs.length > 0) cText += `_${sigs.join(',')}`;
-  const c = exts.length === 0 ? '000000000000' : hash12(cText);
+  const a = `${transport}${ja4Version(offeredVersion(hello))}${hello.sni !== null ? 'd' : 'i'}${two(ciphers)}${two(extCount)}${alpn}`;
   return `${a}_${b}_${c}`;
 }

@@ -5,8 +5,9 @@
  * subject alternative DNS names, issuer CN and O. Pure and bounded; malformed input gives an error string
  * `<anomaly code>: <what>`.
  */
-import { createHash, X509Certificate } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { EXT_SUPPORTED_VERSIONS } from './client-hello.js';
+import { digestText } from './digest.js';
 
 export interface ServerHello {
   /** The version the server chose: supported_versions when present (TLS 1.3), else legacy_version. */
@@ -102,7 +103,7 @@ export class CertificateCache {
   private readonly byHash = new Map<string, CertNames | string>();
 
   names(der: Uint8Array, maxNames: number): CertNames | string {
-    const key = `${maxNames}:${createHash('sha1').update(der).digest('base64')}`;
+    const key = `${maxNames}:${digestText('sha1', der, 'base64')}`;
     let r = this.byHash.get(key);
     if (r === undefined) {
       r = certificateNames(der, maxNames);
