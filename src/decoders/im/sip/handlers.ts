@@ -17,10 +17,10 @@ import type { MsrpContext } from '../msrp/context.js';
 import { RtpAnnouncer } from '../../apps/rtp/announce.js';
 import { interpret, parseContentType } from './content.js';
 import type { SipLimits } from './limits.js';
-import { cseq, header, type SipHead } from './parse.js';
+import { cseq, Hdr, type SipHead } from './parse.js';
 import { parseMsrpUri, parseSdp, type SdpInfo } from './sdp.js';
 import { decodeText } from './text.js';
-import { authParams, canonicalUri, nameAddr, uriHost } from './uri.js';
+import { addrUri, authParams, canonicalUri, nameAddr, uriHost } from './uri.js';
 
 export const MSRP_ANALYZER = 'msrp';
 
@@ -57,7 +57,7 @@ export class Handlers {
     if (h.via > this.limits.maxViaEntries) {
       this.ctx.anomaly(ts, 'sip_path_too_long', `${h.request ? `${h.method} request` : `${h.status} response`} with ${h.via} Via entries exceeds ${this.limits.maxViaEntries}`);
     }
-    const callId = header(h, 'call-id') ?? '';
+    const callId = h.value(Hdr.CallId) ?? '';
     const cs = cseq(h);
     if (h.request) this.request(dir, h, callId, cs, buf, bs, be, ts);
     else this.response(dir, h, callId, cs, buf, bs, be, ts);
@@ -77,25 +77,26 @@ export class Handlers {
     }
     const tx: Tx = { method, final: 0, account: null, auth: null };
     txs.set(key, tx);
-    const from = nameAddr(header(h, 'from') ?? '');
-    const to = nameAddr(header(h, 'to') ?? '');
+    const fromUri = addrUri(h.value(Hdr.From) ?? '');
+    const toUri = addrUri(h.value(Hdr.To) ?? '');
     this.setKind('control');
-    const sender = from?.uri ?? null;
-    const recipient = to?.uri ?? (h.uri.includes(':') ? canonicalUri(h.uri) : null);
+    const sender = fromUri;
+    const recipient = toUri ?? (h.uri.includes(':') ? canonicalUri(h.uri) : null);
     switch (method) {
       case 'MESSAGE':
         this.setKind('chat');
         this.content(dir, h, buf, bs, be, sender, recipient, ts);
         break;
       case 'REGISTER': {
-        const aor = to ?? from;
+        // The address-of-record, with its display name: To, else From.
+        const aor = nameAddr((toUri !== null ? h.value(Hdr.To) : fromUri !== null ? h.value(Hdr.From) : null) ?? '');
         if (aor === null) break;
-        const authValue = header(h, 'authorization') ?? header(h, 'proxy-authorization');
+        const authValue = h.value(Hdr.Authorization) ?? h.value(Hdr.ProxyAuthorization);
         const a = authValue === null ? null : authParams(authValue);
         tx.account = aor.uri;
         tx.auth = a === null ? null : a.scheme;
         this.ctx.account(ts, { account: aor.uri, display_name: aor.display, server: uriHost(h.uri), login: a?.params.get('username') ?? null, auth: tx.auth, side: dir });
-        const expires = header(h, 'expires') ?? nameAddr(header(h, 'contact') ?? '')?.params.get('expires') ?? null;
+        const expires = h.value(Hdr.Expires) ?? nameAddr(h.value(Hdr.Contact) ?? '')?.params.get('expires') ?? null;
         const unregister = expires !== null && /^0+$/.test(expires.trim());
         const detail = [expires !== null ? `expires ${expires.trim()}` : null, a !== null ? `auth ${a.scheme}` : null].filter((x) => x !== null).join(', ');
         this.ctx.event(ts, { account: aor.uri, event: unregister ? 'unregister' : 'register', target: uriHost(h.uri), detail: detail.length > 0 ? detail : null, dir });
@@ -123,17 +124,17 @@ export class Handlers {
         break;
       case 'SUBSCRIBE':
         this.setKind('presence');
-        this.ctx.event(ts, { account: sender, event: 'subscribe', target: recipient, detail: header(h, 'event'), dir });
+        this.ctx.event(ts, { account: sender, event: 'subscribe', target: recipient, detail: h.value(Hdr.Event), dir });
         break;
       case 'NOTIFY':
       case 'PUBLISH': {
         this.setKind('presence');
-        const ct = parseContentType(header(h, 'content-type'));
+        const ct = parseContentType(h.value(Hdr.ContentType));
         if (ct?.type === 'application/pidf+xml' && be > bs) {
           const c = interpret(ct, buf, bs, be).content;
           // PUBLISH: the publisher's own state; NOTIFY: the state of the presentity it is about (the From).
           this.ctx.event(ts, { account: c.sender !== null ? canonicalUri(c.sender) : sender, event: 'presence', target: method === 'NOTIFY' ? recipient : null, detail: 'detail' in c ? c.detail : null, dir });
-        } else this.ctx.event(ts, { account: sender, event: method.toLowerCase(), target: recipient, detail: header(h, 'event'), dir });
+        } else this.ctx.event(ts, { account: sender, event: method.toLowerCase(), target: recipient, detail: h.value(Hdr.Event), dir });
         break;
       }
     }
@@ -151,22 +152,22 @@ export class Handlers {
     // The answer's media: in a 2xx, or early media in a reliable or unreliable provisional (183 Session Progress).
     if (method === 'INVITE' && h.status > 100 && h.status < 300) {
       const sdp = this.sdp(h, buf, bs, be);
-      if (sdp !== null) this.announceRtp(sdp, callId, nameAddr(header(h, 'from') ?? '')?.uri ?? null, nameAddr(header(h, 'to') ?? '')?.uri ?? null, ts);
+      if (sdp !== null) this.announceRtp(sdp, callId, addrUri(h.value(Hdr.From) ?? ''), addrUri(h.value(Hdr.To) ?? ''), ts);
     }
     if (h.status < 200 || tx.final !== 0) return; // provisional, or a retransmitted final response
     tx.final = h.status;
     if (method === 'REGISTER' && tx.account !== null) {
-      if (h.status < 300) this.ctx.event(ts, { account: tx.account, event: 'login', target: uriHost(nameAddr(header(h, 'to') ?? '')?.uri ?? ''), detail: tx.auth === null ? 'auth none' : `auth ${tx.auth}`, dir });
+      if (h.status < 300) this.ctx.event(ts, { account: tx.account, event: 'login', target: uriHost(addrUri(h.value(Hdr.To) ?? '') ?? ''), detail: tx.auth === null ? 'auth none' : `auth ${tx.auth}`, dir });
       else if (h.status !== 401 && h.status !== 407) this.ctx.event(ts, { account: tx.account, event: 'login_refused', target: null, detail: `${h.status} ${h.reason}`.trim(), dir });
     } else if (method === 'INVITE' && h.status < 300) {
       const sdp = this.sdp(h, buf, bs, be);
-      if (sdp !== null && sdp.msrp.length > 0) this.announce(sdp, callId, nameAddr(header(h, 'to') ?? '')?.uri ?? null, false, ts);
+      if (sdp !== null && sdp.msrp.length > 0) this.announce(sdp, callId, addrUri(h.value(Hdr.To) ?? ''), false, ts);
     }
   }
 
   /** The SDP body of a message, when it has one. */
   private sdp(h: SipHead, buf: Uint8Array, bs: number, be: number): SdpInfo | null {
-    if (be <= bs || parseContentType(header(h, 'content-type'))?.type !== 'application/sdp') return null;
+    if (be <= bs || parseContentType(h.value(Hdr.ContentType))?.type !== 'application/sdp') return null;
     return parseSdp(decodeText(buf, bs, be).text);
   }
 
@@ -210,11 +211,11 @@ export class Handlers {
 
   /** A MESSAGE body: a message, typing, receipt or presence. */
   private content(dir: Dir, h: SipHead, buf: Uint8Array, bs: number, be: number, sender: string | null, recipient: string | null, ts: Time): void {
-    const ct = parseContentType(header(h, 'content-type'));
-    const enc = header(h, 'content-encoding');
+    const ct = parseContentType(h.value(Hdr.ContentType));
+    const enc = h.value(Hdr.ContentEncoding);
     if (enc !== null && enc.toLowerCase() !== 'identity') {
       // A compressed body (gzip): kept as bytes, not read.
-      this.ctx.message(ts, { sender, recipient, body: null, body_raw: buf.slice(bs, be), body_format: ct?.type ?? 'text/plain', kind: 'page', subject: header(h, 'subject'), dir });
+      this.ctx.message(ts, { sender, recipient, body: null, body_raw: buf.slice(bs, be), body_format: ct?.type ?? 'text/plain', kind: 'page', subject: h.value(Hdr.Subject), dir });
       return;
     }
     const r = interpret(ct, buf, bs, be);
@@ -224,7 +225,7 @@ export class Handlers {
     const t = c.recipient ?? recipient;
     switch (c.kind) {
       case 'message':
-        this.ctx.message(ts, { sender: s, recipient: t, body: c.body, body_raw: c.raw, body_format: c.format, kind: 'page', subject: c.subject ?? header(h, 'subject'), dir });
+        this.ctx.message(ts, { sender: s, recipient: t, body: c.body, body_raw: c.raw, body_format: c.format, kind: 'page', subject: c.subject ?? h.value(Hdr.Subject), dir });
         break;
       case 'typing':
         this.ctx.event(ts, { account: s, event: 'typing', target: t, detail: c.detail, dir });

@@ -33,23 +33,146 @@ const COMPACT: Record<string, string> = {
   y: 'identity',
 };
 
-export interface SipHead {
-  request: boolean;
-  /** Request method as sent (methods are case-sensitive, RFC 3261 §7.1); '' for responses. */
-  method: string;
-  /** Request-URI; '' for responses. */
-  uri: string;
-  /** Status code of a response; 0 for requests. */
-  status: number;
-  reason: string;
-  /**
-   * Values of the headers the analyzer reads (WANTED_HEADERS), by full lower-case name, unfolded and trimmed, in
-   * order of appearance. Other headers are skipped without building their text.
-   */
-  headers: Map<string, string[]>;
-  /** Via entries (header lines and comma-separated values). */
-  via: number;
+/**
+ * The headers the analyzer reads (the session and handlers; Via only for its entry count), as indices into a
+ * SipHead's values. Every other header is skipped without building its text.
+ */
+export const enum Hdr {
+  Via,
+  CallId,
+  CSeq,
+  From,
+  To,
+  Contact,
+  Expires,
+  Event,
+  ContentType,
+  ContentLength,
+  ContentEncoding,
+  Subject,
+  Authorization,
+  ProxyAuthorization,
 }
+const HEADER_COUNT = 14;
+
+/** Full lower-case names of the Hdr entries, in order. */
+const WANTED_HEADERS: readonly string[] = [
+  'via',
+  'call-id',
+  'cseq',
+  'from',
+  'to',
+  'contact',
+  'expires',
+  'event',
+  'content-type',
+  'content-length',
+  'content-encoding',
+  'subject',
+  'authorization',
+  'proxy-authorization',
+];
+
+/** The wanted headers by name length: [bytes of the lower-case name, Hdr] (at most three per length). */
+const WANTED_BY_LENGTH: [Uint8Array, Hdr][][] = [];
+for (let i = 0; i < WANTED_HEADERS.length; i++) {
+  const name = WANTED_HEADERS[i]!;
+  (WANTED_BY_LENGTH[name.length] ??= []).push([Buffer.from(name, 'latin1'), i as Hdr]);
+}
+/** Hdr of a compact name by its lower-case letter (`COMPACT`), -1 when that header is not wanted. */
+const WANTED_COMPACT = new Int8Array(128).fill(-1);
+for (const [letter, full] of Object.entries(COMPACT)) WANTED_COMPACT[letter.charCodeAt(0)] = WANTED_HEADERS.indexOf(full);
+
+/**
+ * A parsed start line and header section, filled by `parseHead`. A session keeps one and parses every message into it:
+ * what it holds is valid until the next parse, and header values are read from the parsed bytes on first use, so they
+ * must be read before the caller's buffer changes (the handlers read them during the `message` call). The strings it
+ * returns are fresh and survive.
+ */
+export class SipHead {
+  request = true;
+  /** Request method as sent (methods are case-sensitive, RFC 3261 §7.1); '' for responses. */
+  method = '';
+  /** Status code of a response; 0 for requests. */
+  status = 0;
+  /** Via entries (header lines and comma-separated values). */
+  via = 0;
+  /** Offset just past the blank line that ends the header section; -1 when the section has none. */
+  end = -1;
+  private buf: Uint8Array = EMPTY;
+  /** Request-URI (requests) or reason phrase (responses): `buf[textStart, textEnd)`. */
+  private textStart = 0;
+  private textEnd = 0;
+  /** Per Hdr: the first value's bytes (`start` -1: absent), and its text once built (folded values: at once). */
+  private readonly start = new Int32Array(HEADER_COUNT);
+  private readonly stop = new Int32Array(HEADER_COUNT);
+  private readonly text: (string | null)[] = new Array<string | null>(HEADER_COUNT).fill(null);
+
+  /** Request-URI; '' for responses. */
+  get uri(): string {
+    return this.request ? latin1(this.buf, this.textStart, this.textEnd) : '';
+  }
+
+  /** Reason phrase of a response; '' for requests. */
+  get reason(): string {
+    return this.request ? '' : latin1(this.buf, this.textStart, this.textEnd);
+  }
+
+  /** The first value of a header (unfolded and trimmed), or null when the message has none. */
+  value(h: Hdr): string | null {
+    const t = this.text[h];
+    if (t !== null && t !== undefined) return t;
+    const s = this.start[h]!;
+    if (s < 0) return null;
+    const v = trimmedText(this.buf, s, this.stop[h]!);
+    this.text[h] = v;
+    return v;
+  }
+
+  /** Whether the message has a header (its first value may be empty). */
+  has(h: Hdr): boolean {
+    return this.start[h]! >= 0;
+  }
+
+  /** Drop the reference to the parsed bytes (the values not read yet are then gone). */
+  release(): void {
+    this.buf = EMPTY;
+    this.start.fill(-1);
+  }
+
+  /** parseHead only: a new message in `buf`. */
+  reset(buf: Uint8Array): void {
+    this.buf = buf;
+    this.request = true;
+    this.method = '';
+    this.status = 0;
+    this.via = 0;
+    this.end = -1;
+    this.textStart = this.textEnd = 0;
+    this.start.fill(-1);
+    this.text.fill(null);
+  }
+
+  /** parseHead only: the start line's text part. */
+  setText(s: number, e: number): void {
+    this.textStart = s;
+    this.textEnd = e;
+  }
+
+  /** parseHead only: the first value of `h` is `buf[s, e)`. */
+  setValue(h: Hdr, s: number, e: number): void {
+    this.start[h] = s;
+    this.stop[h] = e;
+  }
+
+  /** parseHead only: a folded continuation `cont` (trimmed) of the first value of `h`, joined as one line. */
+  fold(h: Hdr, cont: string): void {
+    const v = this.value(h)!;
+    this.text[h] = v.length === 0 ? cont : `${v} ${cont}`;
+  }
+}
+
+const EMPTY = new Uint8Array(0);
 
 const REQUEST = /^([A-Za-z0-9.!%*_+`'~-]+) +([^ ]+) +SIP\/2\.0 *$/i;
 const STATUS = /^SIP\/2\.0 +([0-9]{3})(?: +(.*))?$/i;
@@ -64,17 +187,57 @@ function versionAt(buf: Uint8Array, i: number): boolean {
   return (buf[i]! | 0x20) === 0x73 && (buf[i + 1]! | 0x20) === 0x69 && (buf[i + 2]! | 0x20) === 0x70 && buf[i + 3] === 0x2f && buf[i + 4] === 0x32 && buf[i + 5] === 0x2e && buf[i + 6] === 0x30;
 }
 
+/** The method characters REQUEST takes (RFC 3261 token characters), by byte. */
+const TOKEN = new Uint8Array(256);
+for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.!%*_+`'~-") TOKEN[c.charCodeAt(0)] = 1;
+
+const isDigit = (b: number): boolean => b >= 0x30 && b <= 0x39;
+
 /**
- * Whether the line `buf[s, lf)` (a trailing CR is dropped) is a SIP start line: `isStartLine` of its text, with the
- * text built and matched only when the bytes begin with `SIP/2.0` or end with `SIP/2.0` and spaces, which every
- * start line does (most lines of other protocols are ruled out without a string).
+ * The line `buf[s, e)` (no line end) as REQUEST reads its text, on the bytes: a method token, spaces, the Request-URI
+ * (no spaces), spaces, `SIP/2.0`, nothing but spaces after it. The offset of the Request-URI, or -1.
+ */
+function requestLineAt(buf: Uint8Array, s: number, e: number): number {
+  let i = s;
+  while (i < e && TOKEN[buf[i]!] === 1) i++;
+  if (i === s || i === e || buf[i] !== 0x20) return -1;
+  while (i < e && buf[i] === 0x20) i++;
+  const uri = i;
+  while (i < e && buf[i] !== 0x20) i++;
+  if (i === uri || i === e) return -1;
+  while (i < e && buf[i] === 0x20) i++;
+  if (e - i < 7 || !versionAt(buf, i)) return -1;
+  for (i += 7; i < e; i++) if (buf[i] !== 0x20) return -1;
+  return uri;
+}
+
+/**
+ * The line `buf[s, e)` (no line end) as STATUS reads its text, on the bytes: `SIP/2.0`, spaces, three digits, then
+ * nothing, or spaces and a reason without CR (STATUS's `.`). The offset of the status code, or -1.
+ */
+function statusLineAt(buf: Uint8Array, s: number, e: number): number {
+  if (e - s < 8 || !versionAt(buf, s) || buf[s + 7] !== 0x20) return -1;
+  let i = s + 8;
+  while (i < e && buf[i] === 0x20) i++;
+  const code = i;
+  if (e - code < 3 || !isDigit(buf[code]!) || !isDigit(buf[code + 1]!) || !isDigit(buf[code + 2]!)) return -1;
+  i = code + 3;
+  if (i === e) return code;
+  if (buf[i] !== 0x20) return -1;
+  for (; i < e; i++) if (buf[i] === 0x0d) return -1; // (no LF: the line ends before one)
+  return code;
+}
+
+/**
+ * Whether the line `buf[s, lf)` (a trailing CR is dropped) is a SIP start line: `isStartLine` of its text, read on the
+ * bytes (no string). Lines that neither begin with `SIP/2.0` nor end with `SIP/2.0` and spaces are ruled out first.
  */
 export function isStartLineAt(buf: Uint8Array, s: number, lf: number): boolean {
   const e = lf > s && buf[lf - 1] === 0x0d ? lf - 1 : lf;
   let t = e;
   while (t > s && buf[t - 1] === 0x20) t--;
   if (!(e - s >= 7 && versionAt(buf, s)) && !(t - s >= 7 && versionAt(buf, t - 7))) return false;
-  return isStartLine(latin1(buf, s, e));
+  return requestLineAt(buf, s, e) >= 0 || statusLineAt(buf, s, e) >= 0;
 }
 
 /** Index of the first LF in `buf[s, e)`, or -1. */
@@ -97,53 +260,31 @@ function trimmedText(buf: Uint8Array, s: number, e: number): string {
   return latin1(buf, s, e);
 }
 
-/** The headers parseHead keeps: those the session and handlers read (Via is kept for its entry count). */
-export const WANTED_HEADERS: readonly string[] = [
-  'via',
-  'call-id',
-  'cseq',
-  'from',
-  'to',
-  'contact',
-  'expires',
-  'event',
-  'content-type',
-  'content-length',
-  'content-encoding',
-  'subject',
-  'authorization',
-  'proxy-authorization',
-];
-const WANTED_BYTES = WANTED_HEADERS.map((n) => Buffer.from(n, 'latin1'));
-const WANTED_SET: ReadonlySet<string> = new Set(WANTED_HEADERS);
-
 /**
- * The full lower-case name of the header named by `buf[s, e)` when it is one of WANTED_HEADERS (compact forms
- * included), else null: the name's bytes are compared, as `latin1(…).trim().toLowerCase()` would give them, without
- * building a string.
+ * The Hdr of the header named by `buf[s, e)` when it is a wanted one (compact forms included), else -1: the name's
+ * bytes are compared, as `latin1(…).trim().toLowerCase()` would give them, without building a string.
  */
-function wantedName(buf: Uint8Array, s: number, e: number): string | null {
+function wantedAt(buf: Uint8Array, s: number, e: number): number {
   while (s < e && (isTrimmed(buf[s]!) || buf[s] === 0xa0)) s++;
   while (e > s && (isTrimmed(buf[e - 1]!) || buf[e - 1] === 0xa0)) e--;
   const n = e - s;
   if (n === 1) {
     const b = buf[s]! | 0x20;
-    if (b < 0x61 || b > 0x7a) return null;
-    const full = COMPACT[String.fromCharCode(b)];
-    return full !== undefined && WANTED_SET.has(full) ? full : null;
+    return b < 0x61 || b > 0x7a ? -1 : WANTED_COMPACT[b]!;
   }
-  for (let w = 0; w < WANTED_BYTES.length; w++) {
-    const want = WANTED_BYTES[w]!;
-    if (want.length !== n) continue;
+  const cands = WANTED_BY_LENGTH[n];
+  if (cands === undefined) return -1;
+  for (let w = 0; w < cands.length; w++) {
+    const want = cands[w]![0];
     let k = 0;
     for (; k < n; k++) {
       let b = buf[s + k]!;
       if (b >= 0x41 && b <= 0x5a) b |= 0x20;
       if (b !== want[k]) break;
     }
-    if (k === n) return WANTED_HEADERS[w]!;
+    if (k === n) return cands[w]![1];
   }
-  return null;
+  return -1;
 }
 
 /** Offset just past the blank line that ends the header section starting at `s`, or -1 when it is not in `buf[s, e)`. */
@@ -166,54 +307,92 @@ export function lineText(buf: Uint8Array, s: number, lf: number): string {
   return latin1(buf, s, e);
 }
 
-/** Count the comma-separated entries of a header value, commas inside quotes or angle brackets excluded. */
-export function countEntries(v: string): number {
-  let n = 1;
-  let quoted = false;
-  let angle = false;
-  for (let i = 0; i < v.length; i++) {
-    const c = v[i];
-    if (quoted) {
-      if (c === '\\') i++;
-      else if (c === '"') quoted = false;
-    } else if (c === '"') quoted = true;
-    else if (c === '<') angle = true;
-    else if (c === '>') angle = false;
-    else if (c === ',' && !angle) n++;
+/** Methods of RFC 3261 and its extensions, as sent (case-sensitive), so that the common ones build no string. */
+const METHODS = ['INVITE', 'ACK', 'BYE', 'CANCEL', 'REGISTER', 'OPTIONS', 'MESSAGE', 'SUBSCRIBE', 'NOTIFY', 'PUBLISH', 'INFO', 'PRACK', 'UPDATE', 'REFER'].map((m) => [m, Buffer.from(m, 'latin1')] as const);
+
+function methodText(buf: Uint8Array, s: number, e: number): string {
+  for (let m = 0; m < METHODS.length; m++) {
+    const [name, bytes] = METHODS[m]!;
+    if (bytes.length !== e - s) continue;
+    let k = 0;
+    while (k < bytes.length && buf[s + k] === bytes[k]) k++;
+    if (k === bytes.length) return name;
   }
-  return n;
+  return latin1(buf, s, e);
 }
 
 /**
- * Parse the start line and headers in `buf[s, e)` (`e`: just past the blank line, or the end of the datagram when it
- * has no body). Null when the first line is not a SIP start line.
+ * Via entries of a header section: each Via line is one, and each comma outside quotes and angle brackets of its value
+ * (folded lines included) one more. Kept across the lines of one value: a folded value is counted as the text it
+ * unfolds to (lines joined by a space; whitespace is never a delimiter, so counting the raw bytes gives the same).
  */
-export function parseHead(buf: Uint8Array, s: number, e: number): SipHead | null {
-  const first = findLf(buf, s, e);
-  const startLine = lineText(buf, s, first < 0 ? e : first);
-  let request = true;
-  let method = '';
-  let uri = '';
-  let status = 0;
-  let reason = '';
-  const rm = REQUEST.exec(startLine);
-  if (rm !== null) {
-    method = rm[1]!;
-    uri = rm[2]!;
-  } else {
-    const sm = STATUS.exec(startLine);
-    if (sm === null) return null;
-    request = false;
-    status = Number(sm[1]);
-    reason = sm[2] ?? '';
+class ViaCount {
+  n = 0;
+  private quoted = false;
+  private angle = false;
+  /** A backslash in quotes: the next character (the joining space, for the last of a line) is taken as it is. */
+  private escaped = false;
+
+  line(buf: Uint8Array, s: number, e: number): void {
+    this.n++;
+    this.quoted = this.angle = this.escaped = false;
+    this.more(buf, s, e);
   }
-  const headers = new Map<string, string[]>();
-  let via = 0;
-  let lastName: string | null = null;
-  let lastList: string[] | null = null;
-  const close = () => {
-    if (lastName === 'via' && lastList !== null) via += countEntries(lastList[lastList.length - 1]!);
-  };
+
+  /** A folded continuation of the current value (after the space that joins it). */
+  fold(buf: Uint8Array, s: number, e: number): void {
+    this.escaped = false;
+    this.more(buf, s, e);
+  }
+
+  private more(buf: Uint8Array, s: number, e: number): void {
+    for (let i = s; i < e; i++) {
+      const c = buf[i]!;
+      if (this.escaped) this.escaped = false;
+      else if (this.quoted) {
+        if (c === 0x5c) this.escaped = true;
+        else if (c === 0x22) this.quoted = false;
+      } else if (c === 0x22) this.quoted = true;
+      else if (c === 0x3c) this.angle = true;
+      else if (c === 0x3e) this.angle = false;
+      else if (c === 0x2c && !this.angle) this.n++;
+    }
+  }
+}
+const viaCount = new ViaCount();
+
+/**
+ * Parse the start line and headers in `buf[s, e)` (up to the blank line, or to `e` when there is none) into `h`, which
+ * also gets the offset just past the blank line (`end`). False when the first line is not a SIP start line.
+ */
+export function parseHead(buf: Uint8Array, s: number, e: number, h: SipHead): boolean {
+  h.reset(buf);
+  const first = findLf(buf, s, e);
+  const lineEnd = first < 0 ? e : first;
+  const sle = lineEnd > s && buf[lineEnd - 1] === 0x0d ? lineEnd - 1 : lineEnd;
+  const uri = requestLineAt(buf, s, sle);
+  if (uri >= 0) {
+    let me = s;
+    while (buf[me] !== 0x20) me++;
+    let ue = uri;
+    while (buf[ue] !== 0x20) ue++;
+    h.method = methodText(buf, s, me);
+    h.setText(uri, ue);
+  } else {
+    const code = statusLineAt(buf, s, sle);
+    if (code < 0) return false;
+    h.request = false;
+    h.status = (buf[code]! - 0x30) * 100 + (buf[code + 1]! - 0x30) * 10 + (buf[code + 2]! - 0x30);
+    let r = code + 3;
+    while (r < sle && buf[r] === 0x20) r++;
+    h.setText(r, sle);
+  }
+  const via = viaCount;
+  via.n = 0;
+  /** The header being read (its folded lines follow it): a Hdr, or -1 for a header nothing reads. */
+  let cur = -1;
+  /** `cur` is its header's first occurrence, the one `value` gives (later ones are skipped). */
+  let curFirst = false;
   let at = first < 0 ? e : first + 1;
   while (at < e) {
     let lf = findLf(buf, at, e);
@@ -221,14 +400,15 @@ export function parseHead(buf: Uint8Array, s: number, e: number): SipHead | null
     const ls = at;
     let le = lf > ls && buf[lf - 1] === 0x0d ? lf - 1 : lf;
     at = lf + 1;
-    if (le === ls) break; // the blank line
+    if (le === ls) {
+      // The blank line (a last line of just CR, without its LF, is not known to be one yet).
+      if (lf < e) h.end = at;
+      break;
+    }
     if (buf[ls] === 0x20 || buf[ls] === 0x09) {
       // Folded continuation of the previous header's value.
-      if (lastList !== null) {
-        const cont = headerText(buf, ls, le).trim();
-        const i = lastList.length - 1;
-        lastList[i] = lastList[i]!.length === 0 ? cont : `${lastList[i]!} ${cont}`;
-      }
+      if (cur === Hdr.Via) via.fold(buf, ls, le);
+      else if (cur >= 0 && curFirst) h.fold(cur, headerText(buf, ls, le).trim());
       continue;
     }
     let colon = -1;
@@ -239,38 +419,39 @@ export function parseHead(buf: Uint8Array, s: number, e: number): SipHead | null
       }
     }
     if (colon < 0) continue; // not a header line: ignored, as Wireshark does
-    close();
-    const name = wantedName(buf, ls, colon);
-    if (name === null) {
-      // A header nothing reads: skipped, and its folded lines with it.
-      lastName = null;
-      lastList = null;
+    cur = wantedAt(buf, ls, colon);
+    if (cur < 0) continue; // a header nothing reads: skipped, and its folded lines with it
+    if (cur === Hdr.Via) {
+      via.line(buf, colon + 1, le);
       continue;
     }
+    curFirst = !h.has(cur);
+    if (!curFirst) continue;
     while (le > colon + 1 && (buf[le - 1] === 0x20 || buf[le - 1] === 0x09)) le--;
-    const value = trimmedText(buf, colon + 1, le);
-    let list = headers.get(name);
-    if (list === undefined) {
-      list = [];
-      headers.set(name, list);
-    }
-    list.push(value);
-    lastName = name;
-    lastList = list;
+    h.setValue(cur, colon + 1, le);
   }
-  close();
-  return { request, method, uri, status, reason, headers, via };
+  h.via = via.n;
+  return true;
 }
 
-/** The first value of header `name` (full lower-case name), or null. */
-export function header(h: SipHead, name: string): string | null {
-  return h.headers.get(name)?.[0] ?? null;
+/** JavaScript's `\s` (and what `String.prototype.trim` removes), by UTF-16 code unit. */
+function isSpace(c: number): boolean {
+  if (c <= 0x20) return c === 0x20 || (c >= 0x09 && c <= 0x0d);
+  if (c < 0xa0) return false;
+  return c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
 }
 
-/** CSeq: sequence number and method (`1 INVITE`). */
+/** CSeq: sequence number and method (`1 INVITE`), as `/^([0-9]+)\s+(\S+)/` reads the value. */
 export function cseq(h: SipHead): { seq: string; method: string } | null {
-  const v = header(h, 'cseq');
+  const v = h.value(Hdr.CSeq);
   if (v === null) return null;
-  const m = /^([0-9]+)\s+(\S+)/.exec(v);
-  return m === null ? null : { seq: m[1]!, method: m[2]! };
+  let i = 0;
+  while (i < v.length && isDigit(v.charCodeAt(i))) i++;
+  if (i === 0) return null;
+  let j = i;
+  while (j < v.length && isSpace(v.charCodeAt(j))) j++;
+  if (j === i || j === v.length) return null;
+  let k = j;
+  while (k < v.length && !isSpace(v.charCodeAt(k))) k++;
+  return { seq: v.slice(0, i), method: v.slice(j, k) };
 }

@@ -8,7 +8,7 @@
 import type { Dir, ImSession, SessionContext, Time } from '../types.js';
 import { Handlers } from './handlers.js';
 import { SIP_LIMITS, type SipLimits } from './limits.js';
-import { findHeadEnd, findLf, header, isStartLine, isStartLineAt, lineText, parseHead, type SipHead } from './parse.js';
+import { findHeadEnd, findLf, Hdr, isStartLine, isStartLineAt, lineText, parseHead, SipHead } from './parse.js';
 
 type Resync = null | 'junk' | 'invalid' | 'gap';
 
@@ -44,6 +44,8 @@ export function createSipSession(ctx: SessionContext, limits: Partial<SipLimits>
 
 class SipSession implements ImSession {
   private readonly h: Handlers;
+  /** Every message is parsed into this one (read by the handlers during the call). */
+  private readonly head = new SipHead();
   /** TCP: body bytes still to skip (a body over maxBodyBytes). */
   private readonly skip: [number, number] = [0, 0];
   /** TCP: looking for the next start line, and why: junk before the first message, an invalid one, or a gap. */
@@ -96,14 +98,18 @@ class SipSession implements ImSession {
     let junk = false;
     for (let i = s; i < at; i++) if (!isKeepAlive(data[i]!)) junk = true;
     if (junk) this.ctx.anomaly(ts, 'sip_junk_before_request', `${at - s} bytes before the start line: ${hex(data, s, at)}`);
-    const he = findHeadEnd(data, at, e);
+    // Parsed up to the blank line before the size check: the parse is pure, and bounded by the datagram.
+    const head = this.head;
+    const ok = parseHead(data, at, e, head);
+    const he = ok ? head.end : findHeadEnd(data, at, e);
     const headEnd = he < 0 ? e : he;
     if (headEnd - at > this.limits.maxHeaderBytes) {
+      head.release();
       this.ctx.anomaly(ts, 'sip_header_too_large', `start line and headers of ${headEnd - at} bytes exceed ${this.limits.maxHeaderBytes}: datagram skipped`);
       return;
     }
-    const head = parseHead(data, at, headEnd);
-    if (head === null) {
+    if (!ok) {
+      head.release();
       this.invalid(dir, ts, `datagram of ${e - s} bytes is not a SIP message`);
       return;
     }
@@ -120,11 +126,12 @@ class SipSession implements ImSession {
     }
     this.seen[dir] = true;
     this.h.message(dir, head, data, headEnd, keepEnd, ts);
+    head.release();
   }
 
   /** Content-Length as a number; null when absent or invalid (reported). */
   private contentLength(head: SipHead, ts: Time, udp: boolean): number | null {
-    const v = header(head, 'content-length');
+    const v = head.value(Hdr.ContentLength);
     if (v === null) {
       if (!udp) this.ctx.anomaly(ts, 'sip_content_length_missing', `${kindOf(head)} over TCP without Content-Length: no body taken`);
       return null;
@@ -172,17 +179,22 @@ class SipSession implements ImSession {
           }
           return at;
         }
-        const head = parseHead(data, at, he);
-        if (head === null) {
+        const head = this.head;
+        if (!parseHead(data, at, he, head)) {
+          head.release();
           this.startResync(dir);
           continue;
         }
         const cl = this.contentLength(head, ts, false) ?? 0;
         const keep = Math.min(cl, this.limits.maxBodyBytes);
-        if (e - he < keep) return at; // the rest of the body is still to come
+        if (e - he < keep) {
+          head.release();
+          return at; // the rest of the body is still to come
+        }
         if (cl > keep) this.ctx.anomaly(ts, 'sip_body_too_large', `${kindOf(head)} body of ${cl} bytes exceeds ${this.limits.maxBodyBytes}: cut`);
         this.seen[dir] = true;
         this.h.message(dir, head, data, he, he + keep, ts);
+        head.release();
         at = he + keep;
         this.skip[dir] = cl - keep;
         continue;

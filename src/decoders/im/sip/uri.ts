@@ -16,7 +16,10 @@ export interface NameAddr {
 
 function unquote(s: string): string {
   const t = s.trim();
-  if (t.length >= 2 && t.startsWith('"') && t.endsWith('"')) return t.slice(1, -1).replace(/\\(.)/g, '$1');
+  if (t.length >= 2 && t.startsWith('"') && t.endsWith('"')) {
+    const inner = t.slice(1, -1);
+    return inner.includes('\\') ? inner.replace(/\\(.)/g, '$1') : inner;
+  }
   return t;
 }
 
@@ -32,25 +35,29 @@ function parseParams(s: string): Map<string, string> {
   return out;
 }
 
+/** Index of the first `;` or `?` in `s` from `from`, else its length. */
+function paramsAt(s: string, from: number): number {
+  for (let i = from; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x3b || c === 0x3f) return i;
+  }
+  return s.length;
+}
+
 /** The URI without parameters, headers or password; scheme and host in lower case. */
 export function canonicalUri(raw: string): string {
   const u = raw.trim();
   const colon = u.indexOf(':');
   if (colon <= 0) return u;
   const scheme = u.slice(0, colon).toLowerCase();
-  let rest = u.slice(colon + 1);
-  if (rest.startsWith('//')) return `${scheme}:${rest.split(/[;?]/, 1)[0]!.toLowerCase()}`; // msrp://host:port/id
-  const at = rest.lastIndexOf('@');
-  let user = '';
-  if (at >= 0) {
-    user = rest.slice(0, at);
-    rest = rest.slice(at + 1);
-    // user:password@host: the password is never kept.
-    const pc = user.indexOf(':');
-    if (pc >= 0) user = user.slice(0, pc);
-  }
-  const host = rest.split(/[;?]/, 1)[0]!.toLowerCase();
-  return at >= 0 ? `${scheme}:${user}@${host}` : `${scheme}:${host}`;
+  const rest = colon + 1;
+  if (u.startsWith('//', rest)) return `${scheme}:${u.slice(rest, paramsAt(u, rest)).toLowerCase()}`; // msrp://host:port/id
+  const at = u.lastIndexOf('@');
+  if (at < rest) return `${scheme}:${u.slice(rest, paramsAt(u, rest)).toLowerCase()}`;
+  // user:password@host: the password is never kept.
+  const pc = u.indexOf(':', rest);
+  const user = u.slice(rest, pc >= 0 && pc < at ? pc : at);
+  return `${scheme}:${user}@${u.slice(at + 1, paramsAt(u, at + 1)).toLowerCase()}`;
 }
 
 /** The host (and port) part of a URI, lower case; null when there is none. */
@@ -62,6 +69,22 @@ export function uriHost(raw: string): string | null {
   const at = rest.lastIndexOf('@');
   const h = at >= 0 ? rest.slice(at + 1) : rest;
   return h.length > 0 ? h : null;
+}
+
+/** `nameAddr(value)?.uri ?? null` without the display name and parameters nobody reads (From and To). */
+export function addrUri(value: string): string | null {
+  const v = value.trim();
+  const lt = v.indexOf('<');
+  if (lt >= 0) {
+    const gt = v.indexOf('>', lt + 1);
+    if (gt < 0) return null;
+    const inner = v.slice(lt + 1, gt).trim();
+    return inner.length === 0 ? null : canonicalUri(inner);
+  }
+  if (v.length === 0 || v === '*') return null;
+  const semi = v.indexOf(';');
+  const spec = semi < 0 ? v : v.slice(0, semi);
+  return spec.includes(':') ? canonicalUri(spec) : null;
 }
 
 /** Parse a From/To/Contact-like header value; null when it holds no URI. */
