@@ -22,6 +22,8 @@ export interface QuicVersion {
   labelPrefix: string;
   /** Long-header packet type (bits 0x30 of the first byte) of Initial packets. */
   initialType: number;
+  /** The HKDF-Expand inputs of this version's labels (`hkdfLabel`), made once: client in, server in, key, iv, hp. */
+  labels: { client: Buffer; server: Buffer; key: Buffer; iv: Buffer; hp: Buffer };
 }
 
 const SALT_V1 = '38762cf7f55934b34d179ae6a4c80cadccbb7f0a'; // RFC 9001 §5.2
@@ -34,7 +36,14 @@ export const QUIC_V2 = 0x6b3343cf;
 
 const VERSIONS = new Map<number, QuicVersion>();
 function add(version: number, name: string, salt: string, labelPrefix: string, initialType: number): void {
-  VERSIONS.set(version, { version, name, salt: Buffer.from(salt, 'hex'), labelPrefix, initialType });
+  const labels = {
+    client: hkdfLabel('client in', 32),
+    server: hkdfLabel('server in', 32),
+    key: hkdfLabel(`${labelPrefix}key`, 16),
+    iv: hkdfLabel(`${labelPrefix}iv`, 12),
+    hp: hkdfLabel(`${labelPrefix}hp`, 16),
+  };
+  VERSIONS.set(version, { version, name, salt: Buffer.from(salt, 'hex'), labelPrefix, initialType, labels });
 }
 add(QUIC_V1, 'v1', SALT_V1, 'quic ', 0);
 add(QUIC_V2, 'v2', SALT_V2, 'quicv2 ', 1);
@@ -61,6 +70,11 @@ export function hkdfExtract(salt: Uint8Array, ikm: Uint8Array): Buffer {
  * HkdfLabel is length (2 bytes), the label `tls13 ` + `label` with its length (1 byte), an empty context (1 byte).
  */
 export function hkdfExpandLabel(secret: Uint8Array, label: string, length: number): Buffer {
+  return expand(secret, hkdfLabel(label, length), length);
+}
+
+/** The HKDF-Expand input of HKDF-Expand-Label for `label` and `length`: the HkdfLabel and the block counter. */
+function hkdfLabel(label: string, length: number): Buffer {
   const full = `tls13 ${label}`;
   const info = Buffer.alloc(2 + 1 + full.length + 1 + 1);
   info.writeUInt16BE(length, 0);
@@ -68,6 +82,11 @@ export function hkdfExpandLabel(secret: Uint8Array, label: string, length: numbe
   info.write(full, 3, 'latin1');
   info[3 + full.length] = 0; // context length
   info[4 + full.length] = 1; // HKDF-Expand's block counter T(1)
+  return info;
+}
+
+/** HKDF-Expand of one block with a ready `hkdfLabel`. */
+function expand(secret: Uint8Array, info: Buffer, length: number): Buffer {
   return hmacSha256(secret, info).subarray(0, length);
 }
 
@@ -79,15 +98,15 @@ export interface InitialKeys {
 
 /** The client's (`client in`) or the server's (`server in`) Initial secret for a Destination Connection ID. */
 export function initialSecret(v: QuicVersion, dcid: Uint8Array, side: 'client' | 'server'): Buffer {
-  return hkdfExpandLabel(hkdfExtract(v.salt, dcid), side === 'client' ? 'client in' : 'server in', 32);
+  return expand(hkdfExtract(v.salt, dcid), side === 'client' ? v.labels.client : v.labels.server, 32);
 }
 
 /** AEAD key (16), IV (12) and header-protection key (16) from a 32-byte Initial secret (AES-128-GCM). */
 export function packetKeys(v: QuicVersion, secret: Uint8Array): InitialKeys {
   return {
-    key: hkdfExpandLabel(secret, `${v.labelPrefix}key`, 16),
-    iv: hkdfExpandLabel(secret, `${v.labelPrefix}iv`, 12),
-    hp: hkdfExpandLabel(secret, `${v.labelPrefix}hp`, 16),
+    key: expand(secret, v.labels.key, 16),
+    iv: expand(secret, v.labels.iv, 12),
+    hp: expand(secret, v.labels.hp, 16),
   };
 }
 

@@ -7,8 +7,8 @@
  *
  * Keys: the client's first Destination Connection ID and the packet's version give the Initial keys (RFC 9001 §5.2).
  * After a Retry (RFC 9000 §17.2.5) the client keys its Initials with the connection ID the server chose, which is then
- * the packet's own Destination Connection ID: when the first keys fail, the packet's own are tried. Keys are cached per
- * (version, connection ID), at most KEY_CACHE of them.
+ * the packet's own Destination Connection ID: when the first keys fail, the packet's own are tried. Keys are kept per
+ * (version, connection ID), at most KEY_CACHE of them, and found again by comparing bytes (no text key per packet).
  */
 import type { Dir, ImSession, SessionContext, Time } from '../../im/types.js';
 import { isGrease, ja4, parseClientHello, versionName, type ClientHello } from '../tls/client-hello.js';
@@ -20,13 +20,23 @@ import { parseLongHeader } from './packet.js';
 
 const KEY_CACHE = 4;
 
-function hex(b: Uint8Array, s: number, e: number): string {
-  return Buffer.from(b.buffer, b.byteOffset + s, e - s).toString('hex');
+/** Whether `a` holds the same bytes as `b[s, e)`. */
+function sameBytes(a: Uint8Array, b: Uint8Array, s: number, e: number): boolean {
+  if (a.length !== e - s) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[s + i]) return false;
+  return true;
+}
+
+interface KeyEntry {
+  version: number;
+  cid: Uint8Array;
+  keys: InitialKeys;
 }
 
 export class QuicSession implements ImSession {
   private firstDcid: Uint8Array | null = null;
-  private readonly keys = new Map<string, InitialKeys>();
+  /** Initial keys derived on this flow, oldest first. */
+  private readonly keys: KeyEntry[] = [];
   private largestPn = -1;
   private readonly crypto: CryptoStream;
   /** Version of the first Initial packet that opened. */
@@ -99,7 +109,7 @@ export class QuicSession implements ImSession {
     }
     this.firstDcid ??= data.slice(dcidAt, dcidAt + dcidLen);
     let opened = openPacket(this.keysFor(v, this.firstDcid, 0, this.firstDcid.length), data, start, pnAt, end, this.largestPn);
-    if (opened === null && hex(data, dcidAt, dcidAt + dcidLen) !== hex(this.firstDcid, 0, this.firstDcid.length)) {
+    if (opened === null && !sameBytes(this.firstDcid, data, dcidAt, dcidAt + dcidLen)) {
       opened = openPacket(this.keysFor(v, data, dcidAt, dcidAt + dcidLen), data, start, pnAt, end, this.largestPn);
     }
     if (opened === null) {
@@ -127,14 +137,11 @@ export class QuicSession implements ImSession {
   }
 
   private keysFor(v: QuicVersion, b: Uint8Array, s: number, e: number): InitialKeys {
-    const id = `${v.version}:${hex(b, s, e)}`;
-    let k = this.keys.get(id);
-    if (k === undefined) {
-      k = initialKeys(v, b.subarray(s, e), 'client');
-      if (this.keys.size >= KEY_CACHE) this.keys.delete(this.keys.keys().next().value!);
-      this.keys.set(id, k);
-    }
-    return k;
+    for (const k of this.keys) if (k.version === v.version && sameBytes(k.cid, b, s, e)) return k.keys;
+    const keys = initialKeys(v, b.subarray(s, e), 'client');
+    if (this.keys.length >= KEY_CACHE) this.keys.shift();
+    this.keys.push({ version: v.version, cid: b.slice(s, e), keys });
+    return keys;
   }
 
   /** Once the CRYPTO stream holds the whole first handshake message: report it and stop. */
