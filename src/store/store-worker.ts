@@ -25,7 +25,12 @@ interface OpenWriter {
   error: Error | null;
 }
 
-const init = workerData as WorkerInit;
+// A worker started ahead of time (prewarmStoreWorker: DuckDB loads while the command line is still being read) gets
+// its WorkerInit in its first message; one started by openWorkerStore gets it as workerData.
+const init: WorkerInit =
+  workerData !== null && typeof workerData === 'object' && 'path' in workerData
+    ? (workerData as WorkerInit)
+    : await new Promise<WorkerInit>((resolve) => parentPort!.once('message', (m: { init: WorkerInit }) => resolve(m.init)));
 const shared = new Int32Array(init.shared);
 const replies = init.replies;
 const writers = new Map<number, OpenWriter>();

@@ -4,10 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import type * as arrow from 'apache-arrow';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { spawnSync } from 'node:child_process';
 import { openStore, type Store } from '../../src/store/db.js';
 import { createStatements, SCHEMA_VERSION, tableDef, type TableDef } from '../../src/store/schema.js';
 import { TableWriter, type CellValue } from '../../src/store/writer.js';
-import { openWorkerStore } from '../../src/store/worker-store.js';
+import { openWorkerStore, prewarmStoreWorker } from '../../src/store/worker-store.js';
 import { localStore, type SqlStore } from '../../src/store/local-store.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'imtap-store-writer-'));
@@ -416,6 +417,45 @@ t.test('a worker store refuses what openStore refuses, with its message', async 
   await s.connection.run(`INSERT INTO schema_version VALUES (${SCHEMA_VERSION + 1}, now()::TIMESTAMP_NS)`);
   s.close();
   await t.rejects(openWorkerStore(f), { name: 'StoreError', message: /is newer than version/ });
+});
+
+t.test('a worker started ahead of time is the one the next open uses; a refusal still says why', async (t) => {
+  const newer = file();
+  const s0 = await openStore(newer);
+  await s0.connection.run(`INSERT INTO schema_version VALUES (${SCHEMA_VERSION + 1}, now()::TIMESTAMP_NS)`);
+  s0.close();
+  const early = prewarmStoreWorker();
+  t.equal(prewarmStoreWorker(), early, 'asked twice, one worker');
+  await t.rejects(openWorkerStore(newer), { name: 'StoreError', message: /is newer than version/ }, 'the prewarmed worker reports the refusal');
+
+  const id = prewarmStoreWorker();
+  t.not(id, early, 'a new worker after the first was used');
+  const f = file();
+  const s = await openWorkerStore(f);
+  t.equal(s.threadId, id, 'the store runs in the prewarmed worker');
+  t.equal(s.created, true);
+  await s.run('BEGIN TRANSACTION');
+  const w = await s.writer(tableDef('anomalies'), { fixed: { capture_id: 7 } });
+  for (let i = 0; i < 3000; i++) w.append({ ts: [1700000000 + i, 0], flow_id: i, code: 'test_code', detail: `row ${i}` });
+  await w.close();
+  await s.run('COMMIT');
+  t.same(await s.query('SELECT count(*) AS n, max(flow_id) AS m FROM anomalies WHERE capture_id = 7'), [{ n: 3000n, m: 2999n }]);
+  await s.close();
+
+  const again = await openWorkerStore(f);
+  t.not(again.threadId, id, 'with none prewarmed, a worker of its own');
+  t.same(await again.query('SELECT count(*) AS n FROM anomalies'), [{ n: 3000n }], 'what the prewarmed worker wrote is in the file');
+  await again.close();
+});
+
+t.test('a prewarmed worker nobody uses does not keep the process alive', async (t) => {
+  const mod = path.join(process.cwd(), 'dist/src/store/worker-store.js');
+  const started = Date.now();
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(mod)}); m.prewarmStoreWorker(); console.log('left');`], { encoding: 'utf8', timeout: 20_000 });
+  t.equal(r.error, undefined, 'the process ended by itself (no timeout)');
+  t.equal(r.status, 0, r.stderr);
+  t.equal(r.stdout, 'left\n');
+  t.ok(Date.now() - started < 20_000);
 });
 
 t.test('the same code writes through localStore (this thread) and a WorkerStore, with the same result', async (t) => {
