@@ -50,7 +50,9 @@ export class Expectations {
       this.remove(oldest);
       this.dropped++;
     }
-    this.byKey.set(key, { ...spec, key, deadline: now + spec.ttl });
+    // A literal, not a spread of `spec` (a generic copy per expectation).
+    const e: Entry = { proto: spec.proto, port: spec.port, server: spec.server, client: spec.client, ttl: spec.ttl, analyzer: spec.analyzer, context: spec.context, key, deadline: now + spec.ttl };
+    this.byKey.set(key, e);
     this.byPort.set(spec.port, (this.byPort.get(spec.port) ?? 0) + 1);
     this.registered++;
   }

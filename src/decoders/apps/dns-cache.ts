@@ -66,8 +66,13 @@ export class DnsCache implements NameCache {
   }
 
   lookup(client: string, address: string, now: number): string | null {
+    // Every add puts the address in both tables and both drop their oldest at the same bound, so an address byAddr
+    // does not hold (expired or not) is in no pair either: most flows go to no resolved address and end here,
+    // without a pair key made.
+    const any = this.byAddr.get(address);
+    if (any === undefined) return null;
     const own = valid(this.byPair, `${client}\u0000${address}`, now);
-    return own ?? valid(this.byAddr, address, now);
+    return own ?? (now > any.expires ? null : any.name);
   }
 }
 

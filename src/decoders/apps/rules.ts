@@ -8,7 +8,8 @@
  *   null. A match with `app` null is a *site* rule: the name is the app's web site, not use of the app
  *   (`www.whatsapp.com`), and no app is set.
  * - `matchAddress(ip)`: the rule whose range holds the address (text, dotted IPv4 or RFC 5952 IPv6), or null. Range
- *   rules have low confidence: a last resort.
+ *   rules have low confidence: a last resort. `matchAddressWords` is the same for an address as the flow table keeps
+ *   it (IPv4 in one word, IPv6 in four), with no text made or parsed.
  *
  * Speed: `matchHost` runs for every SNI, Host and DNS-inherited name: one Map lookup for the exact name, then one per
  * label suffix (`a.b.example.com` → `b.example.com`, `example.com`, `com`), no pattern list scanned. `matchAddress`
@@ -31,12 +32,18 @@ export interface AppMatch {
 export interface AppRules {
   matchHost(name: string): AppMatch | null;
   matchAddress(ip: string): AppMatch | null;
+  /**
+   * `matchAddress` for `version` 4 (the address in `w0`) or 6 (four big-endian words), signed or unsigned 32-bit.
+   * Optional: without it the dispatcher gives `matchAddress` the text.
+   */
+  matchAddressWords?(version: number, w0: number, w1: number, w2: number, w3: number): AppMatch | null;
 }
 
 /** Rules that match nothing (analysis without app rules). */
 export const NO_RULES: AppRules = {
   matchHost: () => null,
   matchAddress: () => null,
+  matchAddressWords: () => null,
 };
 
 /** Bounds on what a rule file may hold (checked before anything is kept). */
@@ -533,7 +540,15 @@ export function compileRules(layers: readonly (readonly RuleLine[])[]): Compiled
     return findV6(seg6, ((groups[0]! << 16) | groups[1]!) >>> 0, ((groups[2]! << 16) | groups[3]!) >>> 0, ((groups[4]! << 16) | groups[5]!) >>> 0, ((groups[6]! << 16) | groups[7]!) >>> 0);
   }
 
-  return { matchHost, matchAddress, counts: { exact: exact.size, suffix: suffix.size, v4Segments: seg4.matches.length, v6Segments: seg6.matches.length } };
+  function matchAddressWords(version: number, w0: number, w1: number, w2: number, w3: number): AppMatch | null {
+    if (version === 4) return seg4.matches.length === 0 ? null : findV4(seg4, w0 >>> 0);
+    // IPv4-mapped (::ffff:a.b.c.d) is the IPv4 address, as in matchAddress.
+    if (w0 === 0 && w1 === 0 && w2 >>> 0 === 0xffff) return seg4.matches.length === 0 ? null : findV4(seg4, w3 >>> 0);
+    if (seg6.matches.length === 0) return null;
+    return findV6(seg6, w0 >>> 0, w1 >>> 0, w2 >>> 0, w3 >>> 0);
+  }
+
+  return { matchHost, matchAddress, matchAddressWords, counts: { exact: exact.size, suffix: suffix.size, v4Segments: seg4.matches.length, v6Segments: seg6.matches.length } };
 }
 
 // ── built-in data ──

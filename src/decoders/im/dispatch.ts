@@ -19,7 +19,7 @@ import { C_FIRST_SEC, C_LAST_NSEC, C_LAST_SEC, C_PAYLOAD, clientText, serverText
 import type { StreamSink } from '../../flows/tcp-stream.js';
 import { openFileSink, type ExtractOptions } from './file-sink.js';
 import type { Registry } from './registry.js';
-import { Probe, type AccountRow, type AppKind, type Dir, type ExpectSpec, type FileMeta, type ImProtocol, type ImSession, type Method, type SessionContext, type Time } from './types.js';
+import { Probe, type AccountRow, type AppKind, type ContactRow, type Dir, type EventRow, type ExpectSpec, type FileMeta, type FileSink, type HostSource, type ImProtocol, type ImSession, type MessageRow, type Method, type SessionContext, type Time, type TransferRow } from './types.js';
 import { NO_RULES, type AppRules } from '../apps/rules.js';
 import type { NameCache } from '../apps/dns-cache.js';
 import { looksEncrypted } from '../apps/entropy.js';
@@ -66,8 +66,10 @@ const enum St {
 
 interface Held {
   dir: Dir;
-  data: Uint8Array | null; // null: a gap of `gap` bytes
-  gap: number;
+  /** The bytes are data[off, off + len) (a part of the probe buffer); null: a gap of `len` bytes. */
+  data: Uint8Array | null;
+  off: number;
+  len: number;
   ts: Time;
 }
 
@@ -79,12 +81,17 @@ class FlowIm {
   st = St.Detecting;
   proto: ImProtocol | null = null;
   session: ImSession | null = null;
-  ctx: SessionContext | null = null;
-  candidates: ImProtocol[];
+  ctx: FlowContext | null = null;
+  candidates: readonly ImProtocol[];
   held: Held[] = [];
   heldBytes: [number, number] = [0, 0];
-  /** Bytes of each direction seen by the probes (the held ones since the last gap), copied together. */
+  /**
+   * Bytes of each direction seen by the probes (the held ones since the last gap), copied together into a buffer that
+   * grows by doubling: `probeLen` bytes are used, the held chunks are parts of them (never written again; a gap or a
+   * larger buffer starts a new one).
+   */
   probeBuf: [Uint8Array, Uint8Array] = [EMPTY, EMPTY];
+  probeLen: [number, number] = [0, 0];
   midstream: [boolean, boolean] = [false, false];
   carry: [Uint8Array | null, Uint8Array | null] = [null, null];
   sawData: [boolean, boolean] = [false, false];
@@ -99,11 +106,12 @@ class FlowIm {
   site = false;
   confirmed = false;
   rejected = false;
-  /** Rows waiting for confirmation. */
-  pending: [string, ImRow][] | null = [];
-  accounts = new Map<string, ImRow>();
+  /** Rows waiting for confirmation (made on the first such row; most flows never report one). */
+  pending: [string, ImRow][] | null = null;
+  /** Account rows by side and account, written when the flow ends (made on the first account). */
+  accounts: Map<string, ImRow> | null = null;
 
-  constructor(candidates: ImProtocol[]) {
+  constructor(candidates: readonly ImProtocol[]) {
     this.candidates = candidates;
   }
 }
@@ -132,16 +140,20 @@ export interface DispatchOptions {
 }
 
 export class Dispatcher implements FlowHandler {
-  private table: FlowTable | null = null;
+  /** The flow table whose expectations and clock the sessions use (see attach). */
+  table: FlowTable | null = null;
   readonly limits: DispatchLimits;
-  private readonly extract: ExtractOptions;
+  readonly extract: ExtractOptions;
   private readonly rules: AppRules;
-  private readonly names: NameCache | null;
+  readonly names: NameCache | null;
   /** `ctx.runState`: state the sessions of this run share. */
-  private readonly shared = new Map<string, unknown>();
+  readonly shared = new Map<string, unknown>();
   /** The ports some probe of each transport names. */
   private readonly tcpPorts: ReadonlySet<number>;
   private readonly udpPorts: ReadonlySet<number>;
+  /** The probe order for a flow with one hinted port (the other on no probe's port), per transport: made once per port. */
+  private readonly tcpByPort = new Map<number, readonly ImProtocol[]>();
+  private readonly udpByPort = new Map<number, readonly ImProtocol[]>();
   /** Counters for the summary. */
   readonly stats = { classified: 0, confirmed: 0, rejected: 0, encrypted: 0, expected: 0, gaveUp: 0, byDns: 0, byIp: 0 };
 
@@ -167,7 +179,7 @@ export class Dispatcher implements FlowHandler {
     if (f.expected !== null) {
       const proto = this.registry.get(f.expected.analyzer);
       if (proto !== undefined) {
-        const im = new FlowIm([]);
+        const im = new FlowIm(NO_PROBES);
         f.user = im;
         this.stats.expected++;
         this.start(f, im, proto, 'expected', f.expected.context);
@@ -177,40 +189,39 @@ export class Dispatcher implements FlowHandler {
     const probes = tcp ? this.registry.tcpProbes : this.registry.udpProbes;
     if (probes.length === 0) return;
     // Protocols whose usual port the flow uses are asked first; all are asked. A flow on no protocol's port (most)
-    // shares the registry's list: candidate lists are replaced, never changed in place.
+    // shares the registry's list, one on a single hinted port the list made for that port: candidate lists are
+    // replaced, never changed in place.
     const ports = tcp ? this.tcpPorts : this.udpPorts;
-    if (!ports.has(f.sport) && !ports.has(f.cport)) {
-      f.user = new FlowIm(probes as ImProtocol[]);
+    const s = ports.has(f.sport);
+    const c = ports.has(f.cport);
+    if (!s && !c) {
+      f.user = new FlowIm(probes);
       return;
     }
-    const hinted = probes.filter((p) => p.ports.includes(f.sport) || p.ports.includes(f.cport));
-    f.user = new FlowIm(hinted.length === 0 ? [...probes] : [...hinted, ...probes.filter((p) => !hinted.includes(p))]);
+    if (s !== c || f.sport === f.cport) {
+      const port = s ? f.sport : f.cport;
+      const byPort = tcp ? this.tcpByPort : this.udpByPort;
+      let list = byPort.get(port);
+      if (list === undefined) {
+        list = hintedFirst(probes, port, port);
+        byPort.set(port, list);
+      }
+      f.user = new FlowIm(list);
+      return;
+    }
+    f.user = new FlowIm(hintedFirst(probes, f.sport, f.cport));
   }
 
   streamSink(f: Flow, dir: 0 | 1): StreamSink | null {
     const im = f.user;
     if (!(im instanceof FlowIm) || im.st === St.Done) return null;
-    return {
-      onData: (data, offset, length, _streamOffset, tsSec, tsNsec) => {
-        if (im.st !== St.Done) this.data(f, im, dir, data, offset, length, [tsSec, tsNsec], f.streams[dir]?.midstream ?? false);
-        return length;
-      },
-      onGap: (_streamOffset, length) => {
-        if (im.st !== St.Done) this.gap(f, im, dir, length);
-      },
-      onEnd: () => {
-        if (im.st === St.Active && !im.ended[dir]) {
-          im.ended[dir] = true;
-          im.session!.onEnd(dir, this.lastTime(f, dir));
-        }
-      },
-    };
+    return new StreamSide(this, f, im, dir);
   }
 
   onDatagram(f: Flow, dir: 0 | 1, buf: Uint8Array, off: number, len: number, tsSec: number, tsNsec: number): void {
     const im = f.user;
     if (!(im instanceof FlowIm) || im.st === St.Done) return;
-    this.data(f, im, dir, buf, off, len, [tsSec, tsNsec], false);
+    this.data(f, im, dir, buf, off, len, tsSec, tsNsec, false);
   }
 
   onFlowEnd(f: Flow): void {
@@ -221,30 +232,32 @@ export class Dispatcher implements FlowHandler {
 
   // ── detection ──
 
-  private data(f: Flow, im: FlowIm, dir: Dir, data: Uint8Array, off: number, len: number, ts: Time, midstream: boolean): void {
+  /** Bytes of one direction (a view valid during the call), at the time of the packet that completed them. */
+  data(f: Flow, im: FlowIm, dir: Dir, data: Uint8Array, off: number, len: number, tsSec: number, tsNsec: number, midstream: boolean): void {
     if (len <= 0) return;
     im.sawData[dir] = true;
     if (im.st === St.Active) {
-      this.deliver(f, im, dir, data, off, len, ts);
+      this.deliver(f, im, dir, data, off, len, [tsSec, tsNsec]);
       return;
     }
     // Detecting: ask the probes about this direction's bytes so far. For the first chunk they look at the packet's
     // own bytes, so that the common case — a flow every probe rules out at once (TLS, HTTP…) — copies nothing.
     if (midstream) im.midstream[dir] = true;
-    const prev = im.probeBuf[dir];
-    const room = this.limits.detectBytes - prev.length;
+    const prevLen = im.probeLen[dir];
     let buf = data;
     let bo = off;
-    let bl = Math.min(len, Math.max(room, 0));
-    if (prev.length > 0) {
-      buf = new Uint8Array(prev.length + bl);
-      buf.set(prev, 0);
-      buf.set(data.subarray(off, off + bl), prev.length);
+    let bl = Math.min(len, Math.max(this.limits.detectBytes - prevLen, 0));
+    if (prevLen > 0) {
+      // Appended after the bytes held so far (the probes see them together); kept only if the flow stays undecided.
+      buf = this.room(im, dir, prevLen, bl);
+      buf.set(data.subarray(off, off + bl), prevLen);
       bo = 0;
-      bl = buf.length;
+      bl += prevLen;
     }
     let chosen: ImProtocol | null = null;
+    // The candidates that still need bytes: made only when one drops out (a No), else the list stays as it is.
     let still: ImProtocol[] | null = null;
+    let undecided = 0;
     const cands = im.candidates;
     const mid = im.midstream[dir]!;
     for (let i = 0; i < cands.length; i++) {
@@ -254,67 +267,101 @@ export class Dispatcher implements FlowHandler {
         chosen = p;
         break;
       }
-      if (r === Probe.Need) (still ??= []).push(p);
+      if (r === Probe.Need) {
+        undecided++;
+        if (still !== null) still.push(p);
+      } else if (still === null) still = cands.slice(0, i);
     }
     im.heldBytes[dir] += len;
     // The budget is in bytes, not packets, so that how the sender's bytes were segmented changes nothing.
-    if (chosen === null && (still === null || im.heldBytes[dir] >= this.limits.detectBytes)) {
+    if (chosen === null && (undecided === 0 || im.heldBytes[dir] >= this.limits.detectBytes)) {
       im.highEntropy = looksEncrypted(buf, bo, bl);
       this.giveUp(im);
       return;
     }
-    // Held for the replay (a copy: the view is only valid during this call).
-    im.held.push({ dir, data: data.slice(off, off + len), gap: 0, ts });
+    const ts: Time = [tsSec, tsNsec];
     if (chosen !== null) {
-      this.start(f, im, chosen, 'payload', null);
+      // The bytes held before are replayed, then these go straight to the session: no copy of them is kept.
+      if (this.start(f, im, chosen, 'payload', null)) this.deliver(f, im, dir, data, off, len, ts);
       return;
     }
-    im.probeBuf[dir] = prev.length > 0 ? buf : data.slice(off, off + bl);
-    im.candidates = still ?? [];
+    // Held for the replay: the bytes are kept in the probe buffer (the view is only valid during this call). Still
+    // undecided under the budget, so the whole chunk went to the probes (bl = len).
+    if (prevLen === 0) {
+      buf = this.room(im, dir, 0, len);
+      buf.set(data.subarray(off, off + len), 0);
+    }
+    im.held.push({ dir, data: buf, off: prevLen, len, ts });
+    im.probeLen[dir] = prevLen + len;
+    if (still !== null) im.candidates = still;
   }
 
-  private gap(f: Flow, im: FlowIm, dir: Dir, len: number): void {
+  /** The probe buffer of `dir` with room for `more` bytes after the `used` ones (a larger copy when it is full). */
+  private room(im: FlowIm, dir: Dir, used: number, more: number): Uint8Array {
+    const cur = im.probeBuf[dir];
+    if (used + more <= cur.length) return cur;
+    const next = new Uint8Array(Math.min(Math.max(used + more, 2 * cur.length), Math.max(this.limits.detectBytes, used + more)));
+    if (used > 0) next.set(cur.subarray(0, used), 0);
+    im.probeBuf[dir] = next;
+    return next;
+  }
+
+  gap(f: Flow, im: FlowIm, dir: Dir, len: number): void {
     if (im.st === St.Active) {
       im.carry[dir] = null;
       im.session!.onGap(dir, len, this.lastTime(f, dir));
       return;
     }
     // The probes restart after a hole, on the bytes that follow it (as for a connection picked up mid-stream).
-    im.held.push({ dir, data: null, gap: len, ts: this.lastTime(f, dir) });
+    im.held.push({ dir, data: null, off: 0, len, ts: this.lastTime(f, dir) });
     im.probeBuf[dir] = EMPTY;
+    im.probeLen[dir] = 0;
     im.midstream[dir] = true;
+  }
+
+  /** The end of one direction's stream (FIN, RST, or the flow ended). */
+  end(f: Flow, im: FlowIm, dir: Dir): void {
+    if (im.st === St.Active && !im.ended[dir]) {
+      im.ended[dir] = true;
+      im.session!.onEnd(dir, this.lastTime(f, dir));
+    }
   }
 
   private giveUp(im: FlowIm): void {
     im.st = St.Done;
     im.held = [];
     im.probeBuf = [EMPTY, EMPTY];
-    im.candidates = [];
+    im.probeLen = [0, 0];
+    im.candidates = NO_PROBES;
     im.pending = null;
     this.stats.gaveUp++;
   }
 
-  private start(f: Flow, im: FlowIm, proto: ImProtocol, method: 'payload' | 'expected', context: unknown): void {
+  /** Create the session and replay the held bytes to it; returns whether it still takes bytes. */
+  private start(f: Flow, im: FlowIm, proto: ImProtocol, method: 'payload' | 'expected', context: unknown): boolean {
     im.proto = proto;
     im.st = St.Active;
     const app = proto.app === undefined ? proto.id : proto.app;
     im.verdict = { protocol: proto.id, app, kind: app === null ? null : 'chat', method: app === null ? null : method, confidence: 0, serverName: null, encrypted: false };
     im.protoConf = 0;
     im.appConf = -1;
-    im.ctx = this.context(f, im, proto, context);
+    im.ctx = new FlowContext(this, f, im, proto, context);
     im.session = proto.createSession(im.ctx);
     this.stats.classified++;
     const held = im.held;
-    im.held = [];
     im.probeBuf = [EMPTY, EMPTY];
-    im.candidates = [];
+    im.probeLen = [0, 0];
+    im.candidates = NO_PROBES;
+    if (held.length === 0) return true;
+    im.held = [];
     for (const h of held) {
-      if (im.st !== St.Active) break;
+      if (im.st !== St.Active) return false;
       if (h.data === null) {
         im.carry[h.dir] = null;
-        im.session.onGap(h.dir, h.gap, h.ts);
-      } else this.deliver(f, im, h.dir, h.data, 0, h.data.length, h.ts);
+        im.session.onGap(h.dir, h.len, h.ts);
+      } else this.deliver(f, im, h.dir, h.data, h.off, h.len, h.ts);
     }
+    return im.st === St.Active;
   }
 
   /** Hand bytes to the session, prefixed with what it left unconsumed last time. */
@@ -347,14 +394,15 @@ export class Dispatcher implements FlowHandler {
     im.carry[dir] = buf.slice(start + n - rest, start + n);
   }
 
-  // ── rows and verdicts ──
+  // ── rows and verdicts (the session contexts call these) ──
 
-  private emit(im: FlowIm, table: string, row: ImRow): void {
-    if (im.pending !== null && !im.confirmed) im.pending.push([table, row]);
-    else if (!im.rejected) this.opts.output.row(table, row);
+  emit(im: FlowIm, table: string, row: ImRow): void {
+    if (im.rejected) return;
+    if (im.confirmed) this.opts.output.row(table, row);
+    else (im.pending ??= []).push([table, row]);
   }
 
-  private confirm(im: FlowIm, confidence: number): void {
+  confirm(im: FlowIm, confidence: number): void {
     const v = im.verdict;
     if (v === null || im.rejected) return;
     im.protoConf = Math.max(im.protoConf, Math.min(1, Math.max(0, confidence)));
@@ -362,13 +410,40 @@ export class Dispatcher implements FlowHandler {
     if (im.confirmed) return;
     im.confirmed = true;
     this.stats.confirmed++;
-    const rows = im.pending ?? [];
+    const rows = im.pending;
     im.pending = null;
-    for (const [t, r] of rows) this.opts.output.row(t, r);
+    if (rows !== null) for (const [t, r] of rows) this.opts.output.row(t, r);
+  }
+
+  /** Before confirmation: not this protocol after all. After: an anomaly `<proto>_violation`. Stops the session either way. */
+  reject(f: Flow, im: FlowIm, reason: string): void {
+    if (im.rejected) return;
+    if (!im.confirmed) {
+      im.rejected = true;
+      im.pending = null;
+      im.verdict = null;
+      im.accounts = null;
+      this.stats.rejected++;
+      this.stats.classified--;
+    } else {
+      this.emit(im, 'anomalies', { ts: this.flowEndTime(f), flow_id: f.id, code: `${im.proto!.id.split('-')[0]}_violation`, detail: reason, file_offset: null });
+    }
+    stop(im);
+  }
+
+  encrypted(f: Flow, im: FlowIm, how: string, ts: Time): void {
+    if (im.verdict === null) return;
+    im.verdict.encrypted = true;
+    this.stats.encrypted++;
+    // An IM protocol switching to TLS is an event of the session; a carrier (tls, quic) is encrypted from the start.
+    if (im.verdict.app !== null && im.proto?.app !== null) {
+      this.emit(im, 'events', { ts, flow_id: f.id, app: im.verdict.app, account: null, event: how, target: null, detail: 'the rest of the flow is encrypted', direction: null });
+    }
+    stop(im);
   }
 
   /** The app named by evidence (identify, hostName, DNS, IP range), taken when surer than what the flow has. */
-  private identify(im: FlowIm, app: string | null, kind: AppKind, method: Method, confidence: number): void {
+  identify(im: FlowIm, app: string | null, kind: AppKind, method: Method, confidence: number): void {
     const v = im.verdict;
     if (v === null || im.rejected) return;
     const c = Math.min(1, Math.max(0, confidence));
@@ -382,7 +457,7 @@ export class Dispatcher implements FlowHandler {
     v.confidence = c;
   }
 
-  private hostName(im: FlowIm, name: string, source: Method): string | null {
+  hostName(im: FlowIm, name: string, source: Method): string | null {
     const v = im.verdict;
     if (v === null || im.rejected) return null;
     v.serverName ??= name;
@@ -400,9 +475,10 @@ export class Dispatcher implements FlowHandler {
   private inherit(f: Flow, im: FlowIm): void {
     const v = im.verdict!;
     if (v.app !== null || im.site) return;
-    const server = serverText(f);
     if (this.names !== null) {
-      const name = this.names.lookup(clientText(f), server, f.c[C_FIRST_SEC]!);
+      // A flow with a session has its addresses as text already.
+      const ctx = im.ctx;
+      const name = ctx !== null ? this.names.lookup(ctx.clientIp, ctx.serverIp, f.c[C_FIRST_SEC]!) : this.names.lookup(clientText(f), serverText(f), f.c[C_FIRST_SEC]!);
       if (name !== null) {
         v.serverName ??= name;
         const m = this.rules.matchHost(name);
@@ -414,7 +490,8 @@ export class Dispatcher implements FlowHandler {
         }
       }
     }
-    const m = this.rules.matchAddress(server);
+    const r = this.rules;
+    const m = r.matchAddressWords !== undefined ? r.matchAddressWords(f.ipVersion, f.s0, f.s1, f.s2, f.s3) : r.matchAddress(im.ctx?.serverIp ?? serverText(f));
     if (m !== null && m.app !== null) {
       this.identify(im, m.app, m.kind, 'ip', m.confidence);
       this.stats.byIp++;
@@ -446,7 +523,7 @@ export class Dispatcher implements FlowHandler {
       im.session.finish(end);
       if (!im.rejected) {
         if (!im.confirmed) this.confirm(im, im.sawData[0] && im.sawData[1] ? 0.5 : 0.6);
-        for (const row of im.accounts.values()) this.opts.output.row('accounts', row);
+        if (im.accounts !== null) for (const row of im.accounts.values()) this.opts.output.row('accounts', row);
       }
     }
     im.held = [];
@@ -457,170 +534,247 @@ export class Dispatcher implements FlowHandler {
     return [f.c[C_LAST_SEC + dir]!, f.c[C_LAST_NSEC + dir]!];
   }
 
-  private flowEndTime(f: Flow): Time {
+  flowEndTime(f: Flow): Time {
     const a = this.lastTime(f, 0);
     const b = this.lastTime(f, 1);
     return a[0] > b[0] || (a[0] === b[0] && a[1] >= b[1]) ? a : b;
   }
+}
 
-  private context(f: Flow, im: FlowIm, p: ImProtocol, expected: unknown): SessionContext {
-    const app = () => im.verdict!.app;
-    const tables = new Set(p.tables ?? []);
-    const flowId = f.id;
-    const clientIp = clientText(f);
-    const stop = () => {
-      im.st = St.Done;
-      im.carry = [null, null];
-    };
-    const ctx: SessionContext = {
-      flowId,
-      transport: f.proto === 6 ? 'tcp' : 'udp',
-      clientIp,
-      clientPort: f.cport,
-      serverIp: serverText(f),
-      serverPort: f.sport,
-      expected,
-      confirm: (c) => this.confirm(im, c),
-      reject: (reason) => {
-        if (im.rejected) return;
-        if (!im.confirmed) {
-          im.rejected = true;
-          im.pending = null;
-          im.verdict = null;
-          im.accounts.clear();
-          this.stats.rejected++;
-          this.stats.classified--;
-        } else {
-          this.emit(im, 'anomalies', { ts: this.flowEndTime(f), flow_id: flowId, code: `${p.id.split('-')[0]}_violation`, detail: reason, file_offset: null });
-        }
-        stop();
-      },
-      encrypted: (how, ts) => {
-        if (im.verdict === null) return;
-        im.verdict.encrypted = true;
-        this.stats.encrypted++;
-        // An IM protocol switching to TLS is an event of the session; a carrier (tls, quic) is encrypted from the start.
-        if (im.verdict.app !== null && im.proto?.app !== null) {
-          this.emit(im, 'events', { ts, flow_id: flowId, app: app(), account: null, event: how, target: null, detail: 'the rest of the flow is encrypted', direction: null });
-        }
-        stop();
-      },
-      setApp: (a) => {
-        if (im.verdict) im.verdict.app = a;
-      },
-      setKind: (k) => {
-        if (im.verdict) im.verdict.kind = k;
-      },
-      setServerName: (n) => {
-        if (im.verdict) im.verdict.serverName = n;
-      },
-      identify: (a, kind, method, confidence) => this.identify(im, a, kind, method, confidence),
-      hostName: (name, source) => this.hostName(im, name, source),
-      resolved: (ts, name, address, ttl) => this.names?.add(clientIp, name, address, ttl, ts[0]),
-      row: (table, r) => {
-        if (!tables.has(table)) throw new Error(`${p.id} wrote a row to ${table}, which its descriptor does not declare in tables`);
-        // The row is the session's to give away: flow_id is set on it rather than on a copy (a spread per row cost
-        // more than the rest of the row's way to the store).
-        r.flow_id = flowId;
-        this.emit(im, table, r);
-      },
-      setProtocol: (name) => {
-        if (im.verdict) im.verdict.protocol = name;
-      },
-      done: () => {
-        if (im.st === St.Active) stop();
-      },
-      runState: <T>(key: string, make: () => T): T => {
-        let v = this.shared.get(key) as T | undefined;
-        if (v === undefined) {
-          v = make();
-          this.shared.set(key, v);
-        }
-        return v;
-      },
-      account: (ts, row: AccountRow) => {
-        if (im.rejected) return;
-        const key = `${row.side ?? 0}\u0000${row.account}`;
-        const had = im.accounts.get(key);
-        if (had === undefined) {
-          const side = row.side ?? 0;
-          im.accounts.set(key, {
-            ts,
-            flow_id: flowId,
-            app: app(),
-            account: row.account,
-            display_name: row.display_name ?? null,
-            client_ip: side === 0 ? clientIp : serverText(f),
-            first_seen: ts,
-            last_seen: ts,
-            server: row.server ?? null,
-            login: row.login ?? null,
-            auth: row.auth ?? null,
-            side: side === 0 ? 'client' : 'server',
-          });
-          return;
-        }
-        had.last_seen = ts;
-        had.app = app();
-        if (row.display_name != null) had.display_name = row.display_name;
-        if (row.server != null) had.server = row.server;
-        if (row.login != null) had.login = row.login;
-        if (row.auth != null) had.auth = row.auth;
-      },
-      // Rows are object literals (a spread of a shared base is a slow generic copy per row).
-      message: (ts, m) =>
-        this.emit(im, 'messages', {
-          ts,
-          flow_id: flowId,
-          app: app(),
-          direction: dirText(m.dir),
-          sender: m.sender,
-          recipient: m.recipient,
-          body: m.body,
-          body_format: m.body_format ?? 'text',
-          body_raw: m.body_raw ?? null,
-          kind: m.kind ?? null,
-          subject: m.subject ?? null,
-          thread: m.thread ?? null,
-        }),
-      transfer: (ts, t) =>
-        this.emit(im, 'transfers', {
-          ts,
-          flow_id: flowId,
-          app: app(),
-          sender: t.sender,
-          recipient: t.recipient,
-          filename: t.filename,
-          size: t.size,
-          bytes_seen: t.bytes_seen,
-          md5: t.md5,
-          sha256: t.sha256,
-          complete: t.complete,
-          path: t.path,
-          method: t.method ?? null,
-        }),
-      contact: (ts, c) => this.emit(im, 'contacts', { ts, flow_id: flowId, app: app(), account: c.account, contact: c.contact, group_name: c.group_name ?? null, state: c.state ?? null }),
-      event: (ts, e) =>
-        this.emit(im, 'events', { ts, flow_id: flowId, app: app(), direction: dirText(e.dir), account: e.account, event: e.event, target: e.target ?? null, detail: e.detail ?? null }),
-      anomaly: (ts, code, detail) => this.emit(im, 'anomalies', { ts, flow_id: flowId, code, detail, file_offset: null }),
-      expect: (_ts, spec: ExpectSpec) => {
-        const t = this.table;
-        if (t === null) return;
-        t.expectations.expect({ proto: spec.transport, port: spec.port, server: spec.host, client: spec.from ?? null, ttl: spec.ttl, analyzer: spec.analyzer, context: spec.context }, t.clock.now);
-      },
-      openFile: (ts, meta: FileMeta) =>
-        openFileSink(
-          meta,
-          flowId,
-          this.extract,
-          (at, row) => ctx.transfer(at, row),
-          (message) => this.emit(im, 'anomalies', { ts, flow_id: flowId, code: 'im_extract_failed', detail: message, file_offset: null }),
-          ts,
-        ),
-    };
-    return ctx;
+/** The candidate list of a flow before any probe ran on it, or after detection: none. */
+const NO_PROBES: readonly ImProtocol[] = [];
+
+/** The probes whose ports include `a` or `b` first (in registry order), then the others. */
+function hintedFirst(probes: readonly ImProtocol[], a: number, b: number): readonly ImProtocol[] {
+  const hinted = probes.filter((p) => p.ports.includes(a) || p.ports.includes(b));
+  return hinted.length === 0 ? [...probes] : [...hinted, ...probes.filter((p) => !hinted.includes(p))];
+}
+
+/** No more bytes are given to the session: it asked (done), switched to TLS, or was rejected. */
+function stop(im: FlowIm): void {
+  im.st = St.Done;
+  im.carry = [null, null];
+}
+
+/** The sink of one direction of a TCP flow: one object per direction (no closures per flow). */
+class StreamSide implements StreamSink {
+  constructor(
+    private readonly d: Dispatcher,
+    private readonly f: Flow,
+    private readonly im: FlowIm,
+    private readonly dir: Dir,
+  ) {}
+
+  onData(data: Uint8Array, offset: number, length: number, _streamOffset: number, tsSec: number, tsNsec: number): number {
+    const im = this.im;
+    if (im.st !== St.Done) this.d.data(this.f, im, this.dir, data, offset, length, tsSec, tsNsec, this.f.streams[this.dir]?.midstream ?? false);
+    return length;
+  }
+
+  onGap(_streamOffset: number, length: number): void {
+    if (this.im.st !== St.Done) this.d.gap(this.f, this.im, this.dir, length);
+  }
+
+  onEnd(): void {
+    this.d.end(this.f, this.im, this.dir);
   }
 }
+
+/**
+ * A session's view of its flow and of the dispatcher: one object per session, its methods on the prototype (a
+ * closure per method per session cost more than the sessions' own set-up on short flows).
+ */
+class FlowContext implements SessionContext {
+  readonly flowId: number;
+  readonly transport: 'tcp' | 'udp';
+  readonly clientIp: string;
+  readonly clientPort: number;
+  readonly serverIp: string;
+  readonly serverPort: number;
+  /** The tables besides the IM ones the protocol declares. */
+  private readonly tables: readonly string[];
+
+  constructor(
+    private readonly d: Dispatcher,
+    private readonly f: Flow,
+    private readonly im: FlowIm,
+    private readonly p: ImProtocol,
+    readonly expected: unknown,
+  ) {
+    this.flowId = f.id;
+    this.transport = f.proto === 6 ? 'tcp' : 'udp';
+    this.clientIp = clientText(f);
+    this.clientPort = f.cport;
+    this.serverIp = serverText(f);
+    this.serverPort = f.sport;
+    this.tables = p.tables ?? NO_TABLES;
+  }
+
+  private app(): string | null {
+    return this.im.verdict!.app;
+  }
+
+  confirm(c: number): void {
+    this.d.confirm(this.im, c);
+  }
+
+  reject(reason: string): void {
+    this.d.reject(this.f, this.im, reason);
+  }
+
+  encrypted(how: string, ts: Time): void {
+    this.d.encrypted(this.f, this.im, how, ts);
+  }
+
+  setApp(a: string): void {
+    if (this.im.verdict) this.im.verdict.app = a;
+  }
+
+  setKind(k: string): void {
+    if (this.im.verdict) this.im.verdict.kind = k;
+  }
+
+  setServerName(n: string): void {
+    if (this.im.verdict) this.im.verdict.serverName = n;
+  }
+
+  identify(a: string | null, kind: AppKind, method: Method, confidence: number): void {
+    this.d.identify(this.im, a, kind, method, confidence);
+  }
+
+  hostName(name: string, source: HostSource): string | null {
+    return this.d.hostName(this.im, name, source);
+  }
+
+  resolved(ts: Time, name: string, address: string, ttl: number): void {
+    this.d.names?.add(this.clientIp, name, address, ttl, ts[0]);
+  }
+
+  row(table: string, r: ImRow): void {
+    if (!this.tables.includes(table)) throw new Error(`${this.p.id} wrote a row to ${table}, which its descriptor does not declare in tables`);
+    // The row is the session's to give away: flow_id is set on it rather than on a copy (a spread per row cost
+    // more than the rest of the row's way to the store).
+    r.flow_id = this.flowId;
+    this.d.emit(this.im, table, r);
+  }
+
+  setProtocol(name: string): void {
+    if (this.im.verdict) this.im.verdict.protocol = name;
+  }
+
+  done(): void {
+    if (this.im.st === St.Active) stop(this.im);
+  }
+
+  runState<T>(key: string, make: () => T): T {
+    const shared = this.d.shared;
+    let v = shared.get(key) as T | undefined;
+    if (v === undefined) {
+      v = make();
+      shared.set(key, v);
+    }
+    return v;
+  }
+
+  account(ts: Time, row: AccountRow): void {
+    const im = this.im;
+    if (im.rejected) return;
+    const key = `${row.side ?? 0}\u0000${row.account}`;
+    const accounts = (im.accounts ??= new Map());
+    const had = accounts.get(key);
+    if (had === undefined) {
+      const side = row.side ?? 0;
+      accounts.set(key, {
+        ts,
+        flow_id: this.flowId,
+        app: this.app(),
+        account: row.account,
+        display_name: row.display_name ?? null,
+        client_ip: side === 0 ? this.clientIp : this.serverIp,
+        first_seen: ts,
+        last_seen: ts,
+        server: row.server ?? null,
+        login: row.login ?? null,
+        auth: row.auth ?? null,
+        side: side === 0 ? 'client' : 'server',
+      });
+      return;
+    }
+    had.last_seen = ts;
+    had.app = this.app();
+    if (row.display_name != null) had.display_name = row.display_name;
+    if (row.server != null) had.server = row.server;
+    if (row.login != null) had.login = row.login;
+    if (row.auth != null) had.auth = row.auth;
+  }
+
+  // Rows are object literals (a spread of a shared base is a slow generic copy per row).
+  message(ts: Time, m: MessageRow): void {
+    this.d.emit(this.im, 'messages', {
+      ts,
+      flow_id: this.flowId,
+      app: this.app(),
+      direction: dirText(m.dir),
+      sender: m.sender,
+      recipient: m.recipient,
+      body: m.body,
+      body_format: m.body_format ?? 'text',
+      body_raw: m.body_raw ?? null,
+      kind: m.kind ?? null,
+      subject: m.subject ?? null,
+      thread: m.thread ?? null,
+    });
+  }
+
+  transfer(ts: Time, t: TransferRow): void {
+    this.d.emit(this.im, 'transfers', {
+      ts,
+      flow_id: this.flowId,
+      app: this.app(),
+      sender: t.sender,
+      recipient: t.recipient,
+      filename: t.filename,
+      size: t.size,
+      bytes_seen: t.bytes_seen,
+      md5: t.md5,
+      sha256: t.sha256,
+      complete: t.complete,
+      path: t.path,
+      method: t.method ?? null,
+    });
+  }
+
+  contact(ts: Time, c: ContactRow): void {
+    this.d.emit(this.im, 'contacts', { ts, flow_id: this.flowId, app: this.app(), account: c.account, contact: c.contact, group_name: c.group_name ?? null, state: c.state ?? null });
+  }
+
+  event(ts: Time, e: EventRow): void {
+    this.d.emit(this.im, 'events', { ts, flow_id: this.flowId, app: this.app(), direction: dirText(e.dir), account: e.account, event: e.event, target: e.target ?? null, detail: e.detail ?? null });
+  }
+
+  anomaly(ts: Time, code: string, detail: string): void {
+    this.d.emit(this.im, 'anomalies', { ts, flow_id: this.flowId, code, detail, file_offset: null });
+  }
+
+  expect(_ts: Time, spec: ExpectSpec): void {
+    const t = this.d.table;
+    if (t === null) return;
+    t.expectations.expect({ proto: spec.transport, port: spec.port, server: spec.host, client: spec.from ?? null, ttl: spec.ttl, analyzer: spec.analyzer, context: spec.context }, t.clock.now);
+  }
+
+  openFile(ts: Time, meta: FileMeta): FileSink {
+    return openFileSink(
+      meta,
+      this.flowId,
+      this.d.extract,
+      (at, row) => this.transfer(at, row),
+      (message) => this.d.emit(this.im, 'anomalies', { ts, flow_id: this.flowId, code: 'im_extract_failed', detail: message, file_offset: null }),
+      ts,
+    );
+  }
+}
+
+const NO_TABLES: readonly string[] = [];
 
 function proto(im: FlowIm): string {
   return im.proto?.id ?? 'session';
