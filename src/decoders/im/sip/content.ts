@@ -35,6 +35,13 @@ export function parseContentType(v: string | null): ContentType | null {
   return { type, params };
 }
 
+/** `parseContentType(v)?.type === 'application/sdp'`, without parsing the parameters. */
+export function isSdpType(v: string | null): boolean {
+  if (v === null) return false;
+  const semi = v.indexOf(';');
+  return (semi < 0 ? v : v.slice(0, semi)).trim().toLowerCase() === 'application/sdp';
+}
+
 export type Content =
   | {
       kind: 'message';

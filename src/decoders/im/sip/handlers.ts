@@ -15,7 +15,7 @@ import { isIP } from 'node:net';
 import type { Dir, SessionContext, Time } from '../types.js';
 import type { MsrpContext } from '../msrp/context.js';
 import { RtpAnnouncer } from '../../apps/rtp/announce.js';
-import { interpret, parseContentType } from './content.js';
+import { interpret, isSdpType, parseContentType } from './content.js';
 import type { SipLimits } from './limits.js';
 import { cseq, Hdr, type SipHead } from './parse.js';
 import { parseMsrpUri, parseSdp, type SdpInfo } from './sdp.js';
@@ -33,6 +33,9 @@ interface Tx {
 }
 
 const FLOW_KINDS = ['control', 'presence', 'call', 'chat'] as const;
+
+/** From/To values whose URIs a flow remembers (both parties of two dialogs). */
+const ADDR_CACHE = 4;
 type FlowKind = (typeof FLOW_KINDS)[number];
 
 export class Handlers {
@@ -46,6 +49,13 @@ export class Handlers {
   private confirmed = false;
   /** RTP/RTCP flows announced in SDP, for the `rtp` analyzer (created on the first one). */
   private rtp: RtpAnnouncer | null = null;
+  /**
+   * The last From/To values read and their URIs (`addrUri`), the oldest replaced first: the messages of a dialog repeat
+   * the same two values, in either order. Per flow, bounded by ADDR_CACHE.
+   */
+  private readonly addrValues: string[] = new Array<string>(ADDR_CACHE).fill('');
+  private readonly addrUris: (string | null)[] = new Array<string | null>(ADDR_CACHE).fill(null);
+  private addrNext = 0;
 
   constructor(
     private readonly ctx: SessionContext,
@@ -77,8 +87,8 @@ export class Handlers {
     }
     const tx: Tx = { method, final: 0, account: null, auth: null };
     txs.set(key, tx);
-    const fromUri = addrUri(h.value(Hdr.From) ?? '');
-    const toUri = addrUri(h.value(Hdr.To) ?? '');
+    const fromUri = this.uri(h.value(Hdr.From));
+    const toUri = this.uri(h.value(Hdr.To));
     this.setKind('control');
     const sender = fromUri;
     const recipient = toUri ?? (h.uri.includes(':') ? canonicalUri(h.uri) : null);
@@ -152,22 +162,33 @@ export class Handlers {
     // The answer's media: in a 2xx, or early media in a reliable or unreliable provisional (183 Session Progress).
     if (method === 'INVITE' && h.status > 100 && h.status < 300) {
       const sdp = this.sdp(h, buf, bs, be);
-      if (sdp !== null) this.announceRtp(sdp, callId, addrUri(h.value(Hdr.From) ?? ''), addrUri(h.value(Hdr.To) ?? ''), ts);
+      if (sdp !== null) this.announceRtp(sdp, callId, this.uri(h.value(Hdr.From)), this.uri(h.value(Hdr.To)), ts);
     }
     if (h.status < 200 || tx.final !== 0) return; // provisional, or a retransmitted final response
     tx.final = h.status;
     if (method === 'REGISTER' && tx.account !== null) {
-      if (h.status < 300) this.ctx.event(ts, { account: tx.account, event: 'login', target: uriHost(addrUri(h.value(Hdr.To) ?? '') ?? ''), detail: tx.auth === null ? 'auth none' : `auth ${tx.auth}`, dir });
+      if (h.status < 300) this.ctx.event(ts, { account: tx.account, event: 'login', target: uriHost(this.uri(h.value(Hdr.To)) ?? ''), detail: tx.auth === null ? 'auth none' : `auth ${tx.auth}`, dir });
       else if (h.status !== 401 && h.status !== 407) this.ctx.event(ts, { account: tx.account, event: 'login_refused', target: null, detail: `${h.status} ${h.reason}`.trim(), dir });
     } else if (method === 'INVITE' && h.status < 300) {
       const sdp = this.sdp(h, buf, bs, be);
-      if (sdp !== null && sdp.msrp.length > 0) this.announce(sdp, callId, addrUri(h.value(Hdr.To) ?? ''), false, ts);
+      if (sdp !== null && sdp.msrp.length > 0) this.announce(sdp, callId, this.uri(h.value(Hdr.To)), false, ts);
     }
+  }
+
+  /** The URI of a From or To value (`addrUri`), null when there is none. */
+  private uri(value: string | null): string | null {
+    const v = value ?? '';
+    for (let i = 0; i < ADDR_CACHE; i++) if (this.addrValues[i] === v) return this.addrUris[i]!;
+    const uri = addrUri(v);
+    this.addrValues[this.addrNext] = v;
+    this.addrUris[this.addrNext] = uri;
+    this.addrNext = (this.addrNext + 1) % ADDR_CACHE;
+    return uri;
   }
 
   /** The SDP body of a message, when it has one. */
   private sdp(h: SipHead, buf: Uint8Array, bs: number, be: number): SdpInfo | null {
-    if (be <= bs || parseContentType(h.value(Hdr.ContentType))?.type !== 'application/sdp') return null;
+    if (be <= bs || !isSdpType(h.value(Hdr.ContentType))) return null;
     return parseSdp(decodeText(buf, bs, be).text);
   }
 

@@ -129,6 +129,30 @@ export class SipHead {
     return v;
   }
 
+  /**
+   * The first value of `h` as `/^[0-9]{1,10}$/` takes it (Content-Length): its number, -1 when the header is absent, -2
+   * when the value is not such a decimal. Read on the bytes when they are digits between ASCII blanks (no string).
+   */
+  decimal(h: Hdr): number {
+    let s = this.start[h]!;
+    if (s < 0) return -1;
+    if (this.text[h] === null) {
+      let e = this.stop[h]!;
+      while (s < e && isTrimmed(this.buf[s]!)) s++;
+      while (e > s && isTrimmed(this.buf[e - 1]!)) e--;
+      let n = 0;
+      let i = s;
+      for (; i < e && e - s <= 10; i++) {
+        const b = this.buf[i]!;
+        if (!isDigit(b)) break;
+        n = n * 10 + (b - 0x30);
+      }
+      if (i === e && e > s && e - s <= 10) return n;
+    }
+    const v = this.value(h)!;
+    return /^[0-9]{1,10}$/.test(v) ? Number(v) : -2;
+  }
+
   /** Whether the message has a header (its first value may be empty). */
   has(h: Hdr): boolean {
     return this.start[h]! >= 0;
@@ -149,8 +173,10 @@ export class SipHead {
     this.via = 0;
     this.end = -1;
     this.textStart = this.textEnd = 0;
-    this.start.fill(-1);
-    this.text.fill(null);
+    for (let i = 0; i < HEADER_COUNT; i++) {
+      this.start[i] = -1;
+      this.text[i] = null;
+    }
   }
 
   /** parseHead only: the start line's text part. */
@@ -324,7 +350,9 @@ function methodText(buf: Uint8Array, s: number, e: number): string {
 /**
  * Via entries of a header section: each Via line is one, and each comma outside quotes and angle brackets of its value
  * (folded lines included) one more. Kept across the lines of one value: a folded value is counted as the text it
- * unfolds to (lines joined by a space; whitespace is never a delimiter, so counting the raw bytes gives the same).
+ * unfolds to (lines joined by a space; whitespace and line ends are never delimiters, so counting the raw bytes up to
+ * the LF gives the same). Each call reads up to the line's LF and returns its offset (`e` when there is none): the
+ * value is scanned once.
  */
 class ViaCount {
   n = 0;
@@ -333,21 +361,23 @@ class ViaCount {
   /** A backslash in quotes: the next character (the joining space, for the last of a line) is taken as it is. */
   private escaped = false;
 
-  line(buf: Uint8Array, s: number, e: number): void {
+  line(buf: Uint8Array, s: number, e: number): number {
     this.n++;
     this.quoted = this.angle = this.escaped = false;
-    this.more(buf, s, e);
+    return this.more(buf, s, e);
   }
 
   /** A folded continuation of the current value (after the space that joins it). */
-  fold(buf: Uint8Array, s: number, e: number): void {
+  fold(buf: Uint8Array, s: number, e: number): number {
     this.escaped = false;
-    this.more(buf, s, e);
+    return this.more(buf, s, e);
   }
 
-  private more(buf: Uint8Array, s: number, e: number): void {
-    for (let i = s; i < e; i++) {
+  private more(buf: Uint8Array, s: number, e: number): number {
+    let i = s;
+    for (; i < e; i++) {
       const c = buf[i]!;
+      if (c === 0x0a) break;
       if (this.escaped) this.escaped = false;
       else if (this.quoted) {
         if (c === 0x5c) this.escaped = true;
@@ -357,13 +387,15 @@ class ViaCount {
       else if (c === 0x3e) this.angle = false;
       else if (c === 0x2c && !this.angle) this.n++;
     }
+    return i;
   }
 }
 const viaCount = new ViaCount();
 
 /**
  * Parse the start line and headers in `buf[s, e)` (up to the blank line, or to `e` when there is none) into `h`, which
- * also gets the offset just past the blank line (`end`). False when the first line is not a SIP start line.
+ * also gets the offset just past the blank line (`end`). False when the first line is not a SIP start line. Each byte
+ * of a header line is read once to find its end (the name twice: to its colon, then against the wanted names).
  */
 export function parseHead(buf: Uint8Array, s: number, e: number, h: SipHead): boolean {
   h.reset(buf);
@@ -395,40 +427,46 @@ export function parseHead(buf: Uint8Array, s: number, e: number, h: SipHead): bo
   let curFirst = false;
   let at = first < 0 ? e : first + 1;
   while (at < e) {
-    let lf = findLf(buf, at, e);
-    if (lf < 0) lf = e;
     const ls = at;
-    let le = lf > ls && buf[lf - 1] === 0x0d ? lf - 1 : lf;
-    at = lf + 1;
-    if (le === ls) {
+    const b0 = buf[ls]!;
+    if (b0 === 0x0a || (b0 === 0x0d && (ls + 1 === e || buf[ls + 1] === 0x0a))) {
       // The blank line (a last line of just CR, without its LF, is not known to be one yet).
-      if (lf < e) h.end = at;
+      if (b0 === 0x0a) h.end = ls + 1;
+      else if (ls + 1 < e) h.end = ls + 2;
       break;
     }
-    if (buf[ls] === 0x20 || buf[ls] === 0x09) {
+    let lf: number;
+    if (b0 === 0x20 || b0 === 0x09) {
       // Folded continuation of the previous header's value.
-      if (cur === Hdr.Via) via.fold(buf, ls, le);
-      else if (cur >= 0 && curFirst) h.fold(cur, headerText(buf, ls, le).trim());
+      if (cur === Hdr.Via) lf = via.fold(buf, ls, e);
+      else {
+        lf = findLf(buf, ls, e);
+        if (lf < 0) lf = e;
+        if (cur >= 0 && curFirst) h.fold(cur, headerText(buf, ls, lf > ls && buf[lf - 1] === 0x0d ? lf - 1 : lf).trim());
+      }
+      at = lf + 1;
       continue;
     }
-    let colon = -1;
-    for (let k = ls; k < le; k++) {
-      if (buf[k] === 0x3a) {
-        colon = k;
-        break;
+    let colon = ls;
+    while (colon < e && buf[colon] !== 0x3a && buf[colon] !== 0x0a) colon++;
+    if (colon === e || buf[colon] === 0x0a) {
+      at = colon + 1; // not a header line: ignored, as Wireshark does
+      continue;
+    }
+    cur = wantedAt(buf, ls, colon);
+    if (cur === Hdr.Via) lf = via.line(buf, colon + 1, e);
+    else {
+      lf = findLf(buf, colon + 1, e);
+      if (lf < 0) lf = e;
+      // A header nothing reads is skipped, and its folded lines with it; of a wanted one, the first is kept.
+      curFirst = cur >= 0 && !h.has(cur);
+      if (curFirst) {
+        let le = lf > colon + 1 && buf[lf - 1] === 0x0d ? lf - 1 : lf;
+        while (le > colon + 1 && (buf[le - 1] === 0x20 || buf[le - 1] === 0x09)) le--;
+        h.setValue(cur, colon + 1, le);
       }
     }
-    if (colon < 0) continue; // not a header line: ignored, as Wireshark does
-    cur = wantedAt(buf, ls, colon);
-    if (cur < 0) continue; // a header nothing reads: skipped, and its folded lines with it
-    if (cur === Hdr.Via) {
-      via.line(buf, colon + 1, le);
-      continue;
-    }
-    curFirst = !h.has(cur);
-    if (!curFirst) continue;
-    while (le > colon + 1 && (buf[le - 1] === 0x20 || buf[le - 1] === 0x09)) le--;
-    h.setValue(cur, colon + 1, le);
+    at = lf + 1;
   }
   h.via = via.n;
   return true;

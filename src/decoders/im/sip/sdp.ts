@@ -57,11 +57,18 @@ export function parseSdp(text: string): SdpInfo {
   let cur: MsrpMedia | null = null;
   let curRtp: RtpMedia | null = null;
   let inMedia = false;
-  for (const raw of text.split('\n')) {
-    const line = raw.replace(/\r$/, '');
-    if (line.length < 2 || line[1] !== '=') continue;
-    const v = line.slice(2);
-    switch (line[0]) {
+  // Line by line without splitting: only m=, c= and a= lines are read (a= only inside a media section that uses them).
+  for (let at = 0; at < text.length; ) {
+    let lf = text.indexOf('\n', at);
+    if (lf < 0) lf = text.length;
+    const ls = at;
+    const le = lf > ls && text.charCodeAt(lf - 1) === 0x0d ? lf - 1 : lf;
+    at = lf + 1;
+    if (le - ls < 2 || text.charCodeAt(ls + 1) !== 0x3d) continue;
+    const key = text.charCodeAt(ls);
+    if (key === 0x61 /* a */ ? curRtp === null && cur === null : key !== 0x6d /* m */ && key !== 0x63 /* c */) continue;
+    const v = text.slice(ls + 2, le);
+    switch (text[ls]) {
       case 'm': {
         inMedia = true;
         const f = v.split(/\s+/);

@@ -88,29 +88,23 @@ class SipSession implements ImSession {
       if (nul) this.ctx.anomaly(ts, 'sip_junk_before_request', `datagram of ${e - s} bytes of junk before the next request: ${hex(data, s, e)}`);
       return;
     }
-    const lf = findLf(data, at, e);
-    if (!isStartLineAt(data, at, lf < 0 ? e : lf)) {
+    // The start line decides: parseHead reads it first (as isStartLineAt would), and the rest of the head with it. The
+    // parse is pure and bounded by the datagram, so it may come before the anomalies about what precedes the message.
+    const head = this.head;
+    if (!parseHead(data, at, e, head)) {
+      head.release();
       // Short text without a line end ("hello", "ping"): a NAT keep-alive some phones send, not a SIP message.
-      if (lf < 0 && e - s <= MAX_KEEPALIVE && printable(data, s, e)) return;
+      if (findLf(data, at, e) < 0 && e - s <= MAX_KEEPALIVE && printable(data, s, e)) return;
       this.invalid(dir, ts, `datagram of ${e - s} bytes does not start with a SIP start line: ${hex(data, at, e)}`);
       return;
     }
     let junk = false;
     for (let i = s; i < at; i++) if (!isKeepAlive(data[i]!)) junk = true;
     if (junk) this.ctx.anomaly(ts, 'sip_junk_before_request', `${at - s} bytes before the start line: ${hex(data, s, at)}`);
-    // Parsed up to the blank line before the size check: the parse is pure, and bounded by the datagram.
-    const head = this.head;
-    const ok = parseHead(data, at, e, head);
-    const he = ok ? head.end : findHeadEnd(data, at, e);
-    const headEnd = he < 0 ? e : he;
+    const headEnd = head.end < 0 ? e : head.end;
     if (headEnd - at > this.limits.maxHeaderBytes) {
       head.release();
       this.ctx.anomaly(ts, 'sip_header_too_large', `start line and headers of ${headEnd - at} bytes exceed ${this.limits.maxHeaderBytes}: datagram skipped`);
-      return;
-    }
-    if (!ok) {
-      head.release();
-      this.invalid(dir, ts, `datagram of ${e - s} bytes is not a SIP message`);
       return;
     }
     let bodyEnd = e;
@@ -131,16 +125,16 @@ class SipSession implements ImSession {
 
   /** Content-Length as a number; null when absent or invalid (reported). */
   private contentLength(head: SipHead, ts: Time, udp: boolean): number | null {
-    const v = head.value(Hdr.ContentLength);
-    if (v === null) {
+    const n = head.decimal(Hdr.ContentLength);
+    if (n === -1) {
       if (!udp) this.ctx.anomaly(ts, 'sip_content_length_missing', `${kindOf(head)} over TCP without Content-Length: no body taken`);
       return null;
     }
-    if (!/^[0-9]{1,10}$/.test(v)) {
-      this.ctx.anomaly(ts, 'sip_bad_content_length', `${kindOf(head)} Content-Length ${JSON.stringify(v.slice(0, 40))} is not a number`);
+    if (n === -2) {
+      this.ctx.anomaly(ts, 'sip_bad_content_length', `${kindOf(head)} Content-Length ${JSON.stringify(head.value(Hdr.ContentLength)!.slice(0, 40))} is not a number`);
       return null;
     }
-    return Number(v);
+    return n;
   }
 
   // ── TCP ──
