@@ -93,7 +93,14 @@ class FlowIm {
   probeBuf: [Uint8Array, Uint8Array] = [EMPTY, EMPTY];
   probeLen: [number, number] = [0, 0];
   midstream: [boolean, boolean] = [false, false];
+  /**
+   * What the session left unconsumed per direction: carry[dir][carryOff, carryOff + carryLen), in a buffer the
+   * dispatcher owns. The next bytes are appended after it while there is room (a new buffer, twice the size, when
+   * not); bytes once written there are never overwritten.
+   */
   carry: [Uint8Array | null, Uint8Array | null] = [null, null];
+  carryOff: [number, number] = [0, 0];
+  carryLen: [number, number] = [0, 0];
   sawData: [boolean, boolean] = [false, false];
   ended: [boolean, boolean] = [false, false];
   verdict: Verdict | null = null;
@@ -366,16 +373,22 @@ export class Dispatcher implements FlowHandler {
 
   /** Hand bytes to the session, prefixed with what it left unconsumed last time. */
   private deliver(f: Flow, im: FlowIm, dir: Dir, data: Uint8Array, off: number, len: number, ts: Time): void {
-    const carry = im.carry[dir];
     let buf = data;
     let start = off;
     let n = len;
+    const carry = im.carry[dir];
     if (carry !== null) {
-      buf = new Uint8Array(carry.length + len);
-      buf.set(carry, 0);
-      buf.set(data.subarray(off, off + len), carry.length);
-      start = 0;
-      n = buf.length;
+      const cl = im.carryLen[dir];
+      start = im.carryOff[dir];
+      n = cl + len;
+      if (start + n <= carry.length) buf = carry;
+      else {
+        buf = new Uint8Array(2 * n);
+        buf.set(carry.subarray(start, start + cl), 0);
+        start = 0;
+        im.carry[dir] = buf;
+      }
+      buf.set(data.subarray(off, off + len), start + cl);
     }
     const used = im.session!.onData(dir, buf, start, n, ts);
     if (im.st !== St.Active) return;
@@ -390,8 +403,14 @@ export class Dispatcher implements FlowHandler {
       im.session!.onGap(dir, rest, ts);
       return;
     }
-    // A copy: the view is only valid during this call.
-    im.carry[dir] = buf.slice(start + n - rest, start + n);
+    if (buf === data) {
+      // A copy (the view is only valid during this call), with room for as much again.
+      const keep = new Uint8Array(2 * rest);
+      keep.set(data.subarray(start + n - rest, start + n), 0);
+      im.carry[dir] = keep;
+      im.carryOff[dir] = 0;
+    } else im.carryOff[dir] = start + n - rest;
+    im.carryLen[dir] = rest;
   }
 
   // ── rows and verdicts (the session contexts call these) ──
