@@ -99,7 +99,7 @@ export function readName(buf: Uint8Array, msg: number, end: number, at: number, 
     pos = e;
   }
   if (want) {
-    out.text = n === 0 ? '.' : nameText.toString('latin1', 0, n);
+    out.text = n === 0 ? '.' : latin1(nameBytes, 0, n);
     if (memoBuf === buf && memoMsg === msg && memoN < MEMO) {
       memoPos[memoN] = at;
       memoText[memoN++] = out.text;
@@ -133,10 +133,8 @@ export function endNames(): void {
   memoN = 0;
 }
 
-/** 255 wire bytes at 4 text bytes each at most (`\DDD`), dots included. */
+/** 255 wire bytes at 4 text bytes each at most (`\DDD`), dots included; decoded by `latin1` (no view per name). */
 const nameBytes = new Uint8Array(1024);
-/** The same bytes as a Buffer, made once: decoding through it needs no view per name. */
-const nameText = Buffer.from(nameBytes.buffer, nameBytes.byteOffset, nameBytes.length);
 
 /** Append one label to `nameBytes` at `n` (a dot first unless it is the first): printable ASCII lower-cased, the rest `\DDD`, `.` and `\` escaped. */
 function labelBytes(buf: Uint8Array, s: number, e: number, n: number): number {

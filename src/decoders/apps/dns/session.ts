@@ -34,6 +34,11 @@ import {
 
 type Cell = string | number | boolean | null | Time;
 
+/** A `dns` row with what the message asked; the answer columns null (an answer row sets them). */
+function row(ts: Time, id: number, response: boolean, qname: string | null, qtype: string | null, rcode: string | null): Record<string, Cell> {
+  return { ts, query_id: id, response, qname, qtype, rcode, answer_name: null, answer_type: null, answer: null, ttl: null };
+}
+
 export class DnsSession implements ImSession {
   private messages = 0;
   private confirmed = false;
@@ -44,7 +49,9 @@ export class DnsSession implements ImSession {
   private readonly r = newRecord();
   /** CNAME owner → target pairs of the message being read (flat: owner, target, owner, target…), reused. */
   private readonly cnames: string[] = [];
-  private readonly addrs: { owner: string; address: string; ttl: number }[] = [];
+  /** Address records of the message being read (flat: owner, address, owner, address…) and their TTLs, reused. */
+  private readonly addrs: string[] = [];
+  private readonly ttls: number[] = [];
 
   constructor(
     private readonly ctx: SessionContext,
@@ -147,23 +154,24 @@ export class DnsSession implements ImSession {
       this.ctx.confirm(0.9);
     }
     const rcode = response ? rcodeName(flags & 0xf) : null;
-    const base = (): Record<string, Cell> => ({ ts, query_id: id, response, qname, qtype, rcode, answer_name: null, answer_type: null, answer: null, ttl: null });
     if (at < 0 || !readAll) {
       // A later question could not be read, or there are too many: the row still says what was asked.
-      this.ctx.row('dns', base());
+      this.ctx.row('dns', row(ts, id, response, qname, qtype, rcode));
       if (at < 0) this.problem(ts, id);
       else this.ctx.anomaly(ts, 'dns_answer_limit', `message ${id}: ${qd} questions, over the limit of ${L.maxQuestionsPerMessage}; answers not read`);
       return;
     }
     if (!response) {
-      this.ctx.row('dns', base());
+      this.ctx.row('dns', row(ts, id, response, qname, qtype, rcode));
       return;
     }
     // Answers.
     const cnames = this.cnames;
     const addrs = this.addrs;
+    const ttls = this.ttls;
     cnames.length = 0;
     addrs.length = 0;
+    ttls.length = 0;
     let rows = 0;
     const take = Math.min(an, L.maxAnswersPerMessage);
     for (let i = 0; i < take; i++) {
@@ -176,23 +184,26 @@ export class DnsSession implements ImSession {
         this.problem(ts, id);
         p.code = null;
       }
-      const row = base();
-      row.answer_name = owner;
-      row.answer_type = typeName(r.type);
-      row.answer = text;
-      row.ttl = r.ttl;
-      this.ctx.row('dns', row);
+      const answer = row(ts, id, response, qname, qtype, rcode);
+      answer.answer_name = owner;
+      answer.answer_type = typeName(r.type);
+      answer.answer = text;
+      answer.ttl = r.ttl;
+      this.ctx.row('dns', answer);
       rows++;
       if (text !== null && (r.cls & 0x7fff) === 1) {
         if (r.type === TYPE_CNAME) cnames.push(owner, text);
-        else if (r.type === TYPE_A || r.type === TYPE_AAAA) addrs.push({ owner, address: text, ttl: r.ttl });
+        else if (r.type === TYPE_A || r.type === TYPE_AAAA) {
+          addrs.push(owner, text);
+          ttls.push(r.ttl);
+        }
       }
     }
     if (at < 0) this.problem(ts, id);
     else if (an > take) this.ctx.anomaly(ts, 'dns_answer_limit', `message ${id}: ${an} answers, over the limit of ${L.maxAnswersPerMessage}; the rest not read`);
-    if (rows === 0) this.ctx.row('dns', base());
+    if (rows === 0) this.ctx.row('dns', row(ts, id, response, qname, qtype, rcode));
     if ((flags & 0xf) === 0) {
-      for (const a of addrs) this.ctx.resolved(ts, this.asked(a.owner, qname), a.address, a.ttl);
+      for (let i = 0; i < ttls.length; i++) this.ctx.resolved(ts, this.asked(addrs[2 * i]!, qname), addrs[2 * i + 1]!, ttls[i]!);
     }
     // Authority and additional records are not read: nothing in them is a row, and an answer's extent is all we need.
   }
