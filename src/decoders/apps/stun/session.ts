@@ -16,6 +16,8 @@ const CACHE_CONFIDENCE = 0.75;
 /** Confidence of the Google port rule (ports 19302-19309 with ICE credentials): a port and a shape, no name. */
 const GOOGLE_PORT_CONFIDENCE = 0.6;
 
+const EMPTY = new Uint8Array(0);
+
 const enum Tcp {
   Unknown = 0,
   Bare = 1,
@@ -47,7 +49,7 @@ class StunSession implements ImSession {
   private readonly serverKey: string;
   private readonly google: boolean;
   // Per-message state for the attribute visitor (set before each walk; no closure per message).
-  private msgData: Uint8Array = new Uint8Array(0);
+  private msgData: Uint8Array = EMPTY;
   private msgOff = 0;
   private msgTs: Time = [0, 0];
   private msgEnd = 0;
