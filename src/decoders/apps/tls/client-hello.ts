@@ -254,7 +254,17 @@ function putHex4(v: number, n: number): number {
 /** `ja4Values[0, count)` sorted, as comma-separated hex4 text into `ja4Text` from 0; the text's length. */
 function sortedText(count: number): number {
   // Four lower-case hex digits sort as text the way their values sort as numbers: sorting the numbers is enough.
-  const vs = ja4Values.subarray(0, count).sort();
+  // Real lists are short: up to 64 values an insertion sort in place, a longer one (at most maxCipherSuites) the native sort.
+  const vs = ja4Values;
+  if (count > 64) vs.subarray(0, count).sort();
+  else {
+    for (let i = 1; i < count; i++) {
+      const v = vs[i]!;
+      let j = i - 1;
+      for (; j >= 0 && vs[j]! > v; j--) vs[j + 1] = vs[j]!;
+      vs[j + 1] = v;
+    }
+  }
   let n = 0;
   for (let i = 0; i < count; i++) {
     if (i > 0) ja4Text[n++] = 0x2c; // `,`
