@@ -46,6 +46,9 @@ export const C_LAST_SEC = Counter.LastSec;
 export const C_LAST_NSEC = Counter.LastNsec;
 
 export class Flow {
+  // Field order is memory order: what every packet reads (key, state, counters, streams, idle-list place) comes
+  // first, in the object's first cache lines; what only the start, the end or the analyzers read follows.
+
   /** Stable id: the order in which flows were first seen in this run, from 1. */
   readonly id: number;
   readonly proto: number; // 6 or 17
@@ -66,28 +69,39 @@ export class Flow {
   vlanOuter = -1;
   vlanInner = -1;
   tunnelDepth = 0;
-  /** TEID of the innermost GTP-U tunnel of the first packet (informative; not part of the key). */
-  gtpTeid = -1;
-  orientation: Orientation = 'first_packet';
   state: FlowState = FlowState.New;
   endReason: FlowEndReason | null = null;
+  /** Last activity, capture seconds (table bookkeeping, as the fields to the end of the hot part). */
+  lastSeen = 0;
+  timeoutClass = 0;
 
   /**
    * Counters per direction in one array (one allocation per flow, not one per counter): index `C_* + dir`, dir 0
    * client → server, 1 server → client. The getters below give them as pairs for readers off the hot path.
    */
   readonly c: number[] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+  /** TCP reassembly, per direction; null for UDP, or until the direction carries a sequence number. */
+  streams: [TcpStream | null, TcpStream | null] = [null, null];
+  /** Free for the consumer (protocol analyzers keep their session here). */
+  user: unknown = null;
   rst = false;
   synSeen = false;
   synAckSeen = false;
-  /** TCP reassembly, per direction; null for UDP, or until the direction carries a sequence number. */
-  streams: [TcpStream | null, TcpStream | null] = [null, null];
+  /** Next flow with the same hash (collision chain). */
+  chain: Flow | null = null;
+  /** Neighbours in the idle list of the flow's timeout class. */
+  prev: Flow | null = null;
+  nextIdle: Flow | null = null;
+
+  // ── read at the start and the end ──
+  hash = 0;
+  /** TEID of the innermost GTP-U tunnel of the first packet (informative; not part of the key). */
+  gtpTeid = -1;
+  orientation: Orientation = 'first_packet';
   /** Named anomalies of this flow, with counts (flow-level and reassembly). */
   anomalies: Map<string, number> | null = null;
   /** Set when an analyzer announced this connection (see Expectations). */
   expected: { analyzer: string; context: unknown } | null = null;
-  /** Free for the consumer (protocol analyzers keep their session here). */
-  user: unknown = null;
   /**
    * The client's and server's address text, made at the first clientText/serverText call (the dispatcher, the
    * analyzers' sessions and the flows row each ask for it; an IPv6 address costs a formatting each time). The flow
@@ -95,17 +109,6 @@ export class Flow {
    */
   clientIpText: string | null = null;
   serverIpText: string | null = null;
-
-  // ── table bookkeeping ──
-  /** Last activity, capture seconds. */
-  lastSeen = 0;
-  hash = 0;
-  /** Next flow with the same hash (collision chain). */
-  chain: Flow | null = null;
-  /** Neighbours in the idle list of the flow's timeout class. */
-  prev: Flow | null = null;
-  nextIdle: Flow | null = null;
-  timeoutClass = 0;
 
   /** Packets per direction. */
   get packets(): number[] {
