@@ -502,6 +502,11 @@ export function compileRules(layers: readonly (readonly RuleLine[])[]): Compiled
     }
   });
   const top = layers.length - 1;
+  // The lengths the suffix patterns have (a name's suffix of another length is not looked up: no slice, no hash).
+  let longest = 0;
+  for (const k of suffix.keys()) longest = Math.max(longest, k.length);
+  const suffixLength = new Uint8Array(longest + 1);
+  for (const k of suffix.keys()) suffixLength[k.length] = 1;
   const seg4 = flatten(v4, false);
   const seg6 = flatten(v6, true);
   const noHosts = exact.size === 0 && suffix.size === 0;
@@ -516,6 +521,8 @@ export function compileRules(layers: readonly (readonly RuleLine[])[]): Compiled
     if (best !== null && best.layer === top) return best.match;
     // Longest suffix first: the first hit of a layer is that layer's most specific rule.
     for (let i = name.indexOf('.'); i >= 0 && i < n - 1; i = name.indexOf('.', i + 1)) {
+      const len = name.length - i - 1;
+      if (len > longest || suffixLength[len] === 0) continue;
       const e = suffix.get(name.slice(i + 1));
       if (e !== undefined && (best === null || e.layer > best.layer)) {
         best = e;

@@ -307,7 +307,9 @@ export class Dispatcher implements FlowHandler {
   private room(im: FlowIm, dir: Dir, used: number, more: number): Uint8Array {
     const cur = im.probeBuf[dir];
     if (used + more <= cur.length) return cur;
-    const next = new Uint8Array(Math.min(Math.max(used + more, 2 * cur.length), Math.max(this.limits.detectBytes, used + more)));
+    // At least 1 KiB to start with: most undecided flows are UDP with small datagrams, and each new buffer costs more
+    // than its size.
+    const next = new Uint8Array(Math.min(Math.max(used + more, 2 * cur.length, 1024), Math.max(this.limits.detectBytes, used + more)));
     if (used > 0) next.set(cur.subarray(0, used), 0);
     im.probeBuf[dir] = next;
     return next;
