@@ -16,9 +16,7 @@ const PROBE_BYTES = 600;
 export function probeDiscord(data: Uint8Array, off: number, len: number, _dir: Dir, _midstream: boolean): Probe {
   if (len >= 4 && u32(data, off) === DISCOVERY_REQUEST) return len >= 74 ? Probe.Yes : Probe.No;
   // Datagrams of a direction come one after another in the probe's buffer: look for a keep-alive among them.
-  // Candidates start with 0x13: the native indexOf finds them.
-  const e = off + len - 8;
-  for (let i = data.indexOf(0x13, off); i >= 0 && i <= e; i = data.indexOf(0x13, i + 1)) if (u32(data, i) === KEEPALIVE) return Probe.Yes;
+  for (let i = off, e = off + len - 8; i <= e; i++) if (data[i] === 0x13 && u32(data, i) === KEEPALIVE) return Probe.Yes;
   const b0 = len > 0 ? data[off]! : 0;
   return len < PROBE_BYTES && b0 >= 0x80 && b0 <= 0xbf ? Probe.Need : Probe.No;
 }

@@ -34,9 +34,7 @@ export function isImoControl(data: Uint8Array, off: number, len: number): boolea
  * offset among the first PROBE_BYTES (the session then checks it is a whole datagram).
  */
 export function probeImo(data: Uint8Array, off: number, len: number, _dir: Dir, _midstream: boolean): Probe {
-  // Candidates start with 0x09: the native indexOf finds them (twice as fast as testing every offset in a loop).
-  const e = off + len - 10;
-  for (let i = data.indexOf(0x09, off); i >= 0 && i <= e; i = data.indexOf(0x09, i + 1)) if (controlAt(data, i)) return Probe.Yes;
+  for (let i = off, e = off + len - 10; i <= e; i++) if (controlAt(data, i)) return Probe.Yes;
   return len < PROBE_BYTES ? Probe.Need : Probe.No;
 }
 
