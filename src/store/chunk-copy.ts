@@ -16,7 +16,7 @@
  * The layouts need a little-endian machine (x86-64, arm64), which is checked at load.
  */
 import duckdb from '@duckdb/node-bindings';
-import { DuckDBDataChunk, type DuckDBAppender } from '@duckdb/node-api';
+import { DuckDBDataChunk, type DuckDBAppender } from './duckdb.js';
 import { INLINE, KIND, Kind, WIDTH, type RawBatch, type RawColumn } from './columns.js';
 import type { TableDef } from './schema.js';
 

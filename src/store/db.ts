@@ -7,7 +7,7 @@
  * first time a query needs it (a tap sensor may have no route out, and a run must not depend on one). Parquet and
  * JSON are built into @duckdb/node-api.
  */
-import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection } from './duckdb.js';
 import { MIGRATIONS, migrationPath, type Migration } from './migrations.js';
 import { createStatements, SCHEMA_VERSION, TABLES, type TableDef } from './schema.js';
 
