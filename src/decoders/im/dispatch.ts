@@ -161,6 +161,11 @@ export class Dispatcher implements FlowHandler {
   /** The probe order for a flow with one hinted port (the other on no probe's port), per transport: made once per port. */
   private readonly tcpByPort = new Map<number, readonly ImProtocol[]>();
   private readonly udpByPort = new Map<number, readonly ImProtocol[]>();
+  /**
+   * Probe buffers of PROBE_BUF bytes whose flow was decided or ended, for the next undecided flows (a new buffer costs
+   * more than its size): at most SPARE_BUFS. Their old bytes are never read (probes and sessions read [off, off + len)).
+   */
+  private readonly spare: Uint8Array[] = [];
   /** Counters for the summary. */
   readonly stats = { classified: 0, confirmed: 0, rejected: 0, encrypted: 0, expected: 0, gaveUp: 0, byDns: 0, byIp: 0 };
 
@@ -308,8 +313,9 @@ export class Dispatcher implements FlowHandler {
     const cur = im.probeBuf[dir];
     if (used + more <= cur.length) return cur;
     // At least 1 KiB to start with: most undecided flows are UDP with small datagrams, and each new buffer costs more
-    // than its size.
-    const next = new Uint8Array(Math.min(Math.max(used + more, 2 * cur.length, 1024), Math.max(this.limits.detectBytes, used + more)));
+    // than its size (a spare one is taken when there is one).
+    const size = Math.min(Math.max(used + more, 2 * cur.length, PROBE_BUF), Math.max(this.limits.detectBytes, used + more));
+    const next = size === PROBE_BUF && this.spare.length > 0 ? this.spare.pop()! : new Uint8Array(size);
     if (used > 0) next.set(cur.subarray(0, used), 0);
     im.probeBuf[dir] = next;
     return next;
@@ -336,9 +342,15 @@ export class Dispatcher implements FlowHandler {
     }
   }
 
+  /** The flow's probe buffers are no longer read (the held chunks were dropped or replayed): kept for other flows. */
+  private releaseProbeBufs(bufs: [Uint8Array, Uint8Array]): void {
+    for (const b of bufs) if (b.length === PROBE_BUF && this.spare.length < SPARE_BUFS) this.spare.push(b);
+  }
+
   private giveUp(im: FlowIm): void {
     im.st = St.Done;
     im.held = [];
+    this.releaseProbeBufs(im.probeBuf);
     im.probeBuf = [EMPTY, EMPTY];
     im.probeLen = [0, 0];
     im.candidates = NO_PROBES;
@@ -358,18 +370,21 @@ export class Dispatcher implements FlowHandler {
     im.session = proto.createSession(im.ctx);
     this.stats.classified++;
     const held = im.held;
+    const bufs = im.probeBuf;
     im.probeBuf = [EMPTY, EMPTY];
     im.probeLen = [0, 0];
     im.candidates = NO_PROBES;
     if (held.length === 0) return true;
     im.held = [];
     for (const h of held) {
-      if (im.st !== St.Active) return false;
+      if (im.st !== St.Active) break;
       if (h.data === null) {
         im.carry[h.dir] = null;
         im.session.onGap(h.dir, h.len, h.ts);
       } else this.deliver(f, im, h.dir, h.data, h.off, h.len, h.ts);
     }
+    // Sessions keep nothing of what they are given (deliver copies what they leave unconsumed).
+    this.releaseProbeBufs(bufs);
     return im.st === St.Active;
   }
 
@@ -548,6 +563,11 @@ export class Dispatcher implements FlowHandler {
       }
     }
     im.held = [];
+    if (im.st === St.Detecting) {
+      this.releaseProbeBufs(im.probeBuf);
+      im.probeBuf = [EMPTY, EMPTY];
+      im.probeLen = [0, 0];
+    }
     im.carry = [null, null];
   }
 
@@ -561,6 +581,10 @@ export class Dispatcher implements FlowHandler {
     return a[0] > b[0] || (a[0] === b[0] && a[1] >= b[1]) ? a : b;
   }
 }
+
+/** Size of a new probe buffer, and of the spare ones kept; how many spare ones are kept at most. */
+const PROBE_BUF = 1024;
+const SPARE_BUFS = 256;
 
 /** The candidate list of a flow before any probe ran on it, or after detection: none. */
 const NO_PROBES: readonly ImProtocol[] = [];
