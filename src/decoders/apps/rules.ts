@@ -12,8 +12,9 @@
  *   it (IPv4 in one word, IPv6 in four), with no text made or parsed.
  *
  * Speed: `matchHost` runs for every SNI, Host and DNS-inherited name: one Map lookup for the exact name, then one per
- * label suffix (`a.b.example.com` → `b.example.com`, `example.com`, `com`), no pattern list scanned. `matchAddress`
- * is a binary search over disjoint, sorted ranges precomputed at load (IPv4 as uint32, IPv6 as four uint32 words).
+ * label suffix (`a.b.example.com` → `b.example.com`, `example.com`, `com`) whose length some `*.suffix` pattern has,
+ * no pattern list scanned. `matchAddress` is a binary search over disjoint, sorted ranges precomputed at load (IPv4 as
+ * uint32, IPv6 as four uint32 words); `matchAddressWords` the same without parsing text.
  */
 import fs from 'node:fs';
 import path from 'node:path';
