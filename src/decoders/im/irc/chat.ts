@@ -32,6 +32,8 @@ export const DCC_ANALYZER = 'irc-dcc';
 
 /** Services that take passwords in PRIVMSG text (NickServ IDENTIFY, QuakeNet Q AUTH, Undernet X LOGIN…). */
 const SERVICES = new Set(['nickserv', 'q', 'x', 'authserv', 'userserv']);
+/** The longest name in SERVICES: a longer recipient is not one (its case is not even folded). */
+const MAX_SERVICE_CHARS = Math.max(...[...SERVICES].map((n) => n.length));
 const SECRET_WORDS = new Set(['IDENTIFY', 'ID', 'LOGIN', 'AUTH', 'REGISTER', 'GHOST', 'RECOVER', 'RELEASE', 'REGAIN', 'SETPASS']);
 
 interface Passive {
@@ -66,15 +68,23 @@ export class ChatHandler {
     const sender = dir === 0 ? own : fromPrefix;
     if (dir === 1 && this.echoMessage && sameNick(sender, own)) return;
     // The text is everything after the target, as sent (RFC wants one trailing parameter; some clients omit the ':').
+    const buf = l.buf;
+    // Most messages have one target: its name is decoded as it is, without a list.
+    if (!hasByte(buf, l.ps[0]!, l.pe[0]!, 0x2c /* , */)) {
+      this.deliver(dir, l, notice, sender, param(l, 0), ts);
+      return;
+    }
+    for (const recipient of param(l, 0).split(',')) if (recipient.length > 0) this.deliver(dir, l, notice, sender, recipient, ts);
+  }
+
+  /** The message of a PRIVMSG or NOTICE line to one of its targets. */
+  private deliver(dir: Dir, l: IrcLine, notice: boolean, sender: string | null, recipient: string, ts: Time): void {
     const bs = l.ps[1]!;
     const be = l.pe[l.nparams - 1]!;
     const buf = l.buf;
-    for (const recipient of param(l, 0).split(',')) {
-      if (recipient.length === 0) continue;
-      if (buf[bs] === 1) this.ctcp(dir, l, bs, be, notice, sender, recipient, ts);
-      else if (!notice && startsWithDcc(buf, bs, be)) this.dcc(dir, decodeText(buf, bs + 4, be).text, sender, recipient, ts);
-      else this.text(dir, buf, bs, be, notice ? 'notice' : 'privmsg', sender, recipient, ts);
-    }
+    if (buf[bs] === 1) this.ctcp(dir, l, bs, be, notice, sender, recipient, ts);
+    else if (!notice && startsWithDcc(buf, bs, be)) this.dcc(dir, decodeText(buf, bs + 4, be).text, sender, recipient, ts);
+    else this.text(dir, buf, bs, be, notice ? 'notice' : 'privmsg', sender, recipient, ts);
   }
 
   private text(dir: Dir, buf: Uint8Array, s: number, e: number, kind: string, sender: string | null, recipient: string, ts: Time): void {
@@ -184,6 +194,11 @@ export class ChatHandler {
   }
 }
 
+function hasByte(buf: Uint8Array, s: number, e: number, b: number): boolean {
+  for (let i = s; i < e; i++) if (buf[i] === b) return true;
+  return false;
+}
+
 function startsWithDcc(buf: Uint8Array, s: number, e: number): boolean {
   return e - s > 4 && buf[s] === 0x44 && buf[s + 1] === 0x43 && buf[s + 2] === 0x43 && buf[s + 3] === 0x20; // "DCC "
 }
@@ -197,7 +212,8 @@ function offerDetail(o: DccOffer): string {
 /** The text with the secret removed when it is a password command to a services bot; null when it is not one. */
 function redact(recipient: string, body: string): string | null {
   const at = recipient.indexOf('@');
-  if (!SERVICES.has(ircLower(at < 0 ? recipient : recipient.slice(0, at)))) return null;
+  const nick = at < 0 ? recipient : recipient.slice(0, at);
+  if (nick.length > MAX_SERVICE_CHARS || !SERVICES.has(ircLower(nick))) return null;
   const word = body.trimStart().split(' ', 1)[0]!;
   if (!SECRET_WORDS.has(word.toUpperCase())) return null;
   return `${word} [redacted]`;

@@ -17,7 +17,7 @@
  */
 import { Probe, type Dir } from '../types.js';
 import { IRC_LIMITS } from './limits.js';
-import { commandName, findLineEnd, newLine, paramIs, parseLine, type IrcLine } from './parse.js';
+import { commandKey, commandName, findLineEnd, MAX_KEY_CHARS, nameKey, newLine, paramIs, parseLine, type IrcLine } from './parse.js';
 
 /** Complete lines looked at before the probe gives its verdict. */
 export const PROBE_LINES = 3;
@@ -33,6 +33,19 @@ const IRC_ONLY = new Set([
 /** Commands IRC shares with other line protocols (FTP, POP3, SMTP, IMAP): never enough on their own. */
 const SHARED = new Set(['PASS', 'QUIT', 'LIST', 'HELP', 'STARTTLS', 'VERSION', 'STATS', 'TIME', 'ADMIN', 'INFO', 'USERS', 'RULES']);
 
+/** The commands above (up to MAX_KEY_CHARS letters) by their `commandKey`, as the constant strings. */
+const BY_KEY = new Map<number, string>();
+for (const c of [...IRC_ONLY, ...SHARED]) if (c.length <= MAX_KEY_CHARS) BY_KEY.set(nameKey(c), c);
+
+/**
+ * The line's command in upper case (not a reply number): a known command is matched as bytes and given as its
+ * constant string, so most lines build no string for it (nor a set or switch compares one character by character).
+ */
+export function command(l: IrcLine): string {
+  const key = commandKey(l);
+  return (key >= 0 ? BY_KEY.get(key) : undefined) ?? commandName(l);
+}
+
 /** Whether `cmd` (upper case) is an IRC command. */
 export function isIrcCommand(cmd: string): boolean {
   return IRC_ONLY.has(cmd) || SHARED.has(cmd);
@@ -47,7 +60,7 @@ export type Evidence = typeof BAD | typeof WEAK | typeof STRONG;
 export function lineEvidence(l: IrcLine): Evidence {
   const hasPrefix = l.prefixStart >= 0 && l.prefixEnd > l.prefixStart;
   if (l.numeric >= 0) return hasPrefix ? STRONG : BAD;
-  const cmd = commandName(l);
+  const cmd = command(l);
   if (!IRC_ONLY.has(cmd)) return SHARED.has(cmd) ? (hasPrefix ? STRONG : WEAK) : BAD;
   if (hasPrefix) return STRONG;
   const n = l.nparams;
@@ -83,7 +96,13 @@ const VERSIONS = ['SIP/2.0', 'HTTP/1.', 'RTSP/1.'];
 function endsWithVersion(l: IrcLine, i: number): boolean {
   const s = l.ps[i]!;
   const len = l.pe[i]! - s;
-  return VERSIONS.some((v) => len >= v.length && v.split('').every((c, k) => l.buf[s + k] === c.charCodeAt(0)));
+  for (const v of VERSIONS) {
+    if (len < v.length) continue;
+    let k = 0;
+    while (k < v.length && l.buf[s + k] === v.charCodeAt(k)) k++;
+    if (k === v.length) return true;
+  }
+  return false;
 }
 
 const scratch = newLine();

@@ -69,8 +69,17 @@ const LF = 0x0a;
 export function findLineEnd(buf: Uint8Array, from: number, end: number): number {
   for (let i = from; i < end; i++) {
     const b = buf[i]!;
-    if (b === LF || b === CR) return i;
+    if (b <= CR && (b === LF || b === CR)) return i;
   }
+  return -1;
+}
+
+/**
+ * Index of the first NUL byte in `buf[from, end)`, or -1. A line scanner that reads every byte anyway can note it on
+ * the way (session.ts) and hand it to parseLine, which then does not read the line a second time.
+ */
+export function findNul(buf: Uint8Array, from: number, end: number): number {
+  for (let i = from; i < end; i++) if (buf[i] === 0) return i;
   return -1;
 }
 
@@ -89,9 +98,10 @@ function toSpace(buf: Uint8Array, i: number, end: number): number {
 
 /**
  * Tokenise `buf[start, end)` (one line, terminator excluded) into `out`. Returns null when it is an IRC line, or why
- * it is not. Only offsets are stored; nothing is decoded.
+ * it is not. Only offsets are stored; nothing is decoded. `firstNul` is where the line's first NUL byte is (-1: none),
+ * when the caller already knows.
  */
-export function parseLine(buf: Uint8Array, start: number, end: number, out: IrcLine): LineError | null {
+export function parseLine(buf: Uint8Array, start: number, end: number, out: IrcLine, firstNul = findNul(buf, start, end)): LineError | null {
   out.buf = buf;
   out.start = start;
   out.end = end;
@@ -99,7 +109,7 @@ export function parseLine(buf: Uint8Array, start: number, end: number, out: IrcL
   out.numeric = -1;
   out.nparams = 0;
   out.trailing = false;
-  for (let i = start; i < end; i++) if (buf[i] === 0) return 'nul_byte';
+  if (firstNul >= 0) return 'nul_byte';
   let i = skipSpaces(buf, start, end);
   if (i === end) return 'empty';
   if (buf[i] === 0x40 /* @ */) {
@@ -159,6 +169,29 @@ export function commandName(l: IrcLine): string {
     s += String.fromCharCode(b >= 0x61 && b <= 0x7a ? b - 32 : b);
   }
   return s;
+}
+
+/** Longest command `commandKey` gives a key for: 10 letters of 5 bits fit a double's 53 exactly. */
+export const MAX_KEY_CHARS = 10;
+
+/**
+ * The command's letters, case folded, as a base-32 number (A = 1 … Z = 26): equal keys are equal commands, so a
+ * command can be matched against a table without building its string. -1 for a reply number or a command longer
+ * than MAX_KEY_CHARS.
+ */
+export function commandKey(l: IrcLine): number {
+  const n = l.cmdEnd - l.cmdStart;
+  if (l.numeric >= 0 || n > MAX_KEY_CHARS) return -1;
+  let key = 0;
+  for (let i = l.cmdStart; i < l.cmdEnd; i++) key = key * 32 + (l.buf[i]! & 0x1f); // letters only (commandOk)
+  return key;
+}
+
+/** The key `commandKey` gives a command spelt `name` (upper-case letters). */
+export function nameKey(name: string): number {
+  let key = 0;
+  for (let i = 0; i < name.length; i++) key = key * 32 + (name.charCodeAt(i) & 0x1f);
+  return key;
 }
 
 /** Length of the prefix's nick part (up to `!` or `@`), or -1 when the prefix has neither (a server name). */

@@ -13,9 +13,9 @@
  */
 import type { Dir, ImSession, SessionContext, Time } from '../types.js';
 import { ChatHandler } from './chat.js';
-import { isIrcCommand, lineEvidence, WEAK } from './detect.js';
+import { command, lineEvidence, WEAK } from './detect.js';
 import { IRC_LIMITS, type IrcLimits } from './limits.js';
-import { commandName, findLineEnd, newLine, parseLine, prefixNickEnd, type IrcLine, type LineError } from './parse.js';
+import { newLine, parseLine, prefixNickEnd, type IrcLine, type LineError } from './parse.js';
 import { param, prefixNick, sameNick } from './text.js';
 
 const CR = 0x0d;
@@ -74,7 +74,18 @@ class IrcSession implements ImSession {
     const end = off + len;
     let at = off;
     while (at < end && !this.stopped) {
-      const e = findLineEnd(data, at, end);
+      // The line's end (first CR or LF) and its first NUL byte, in one pass: parseLine need not read it again.
+      let e = -1;
+      let nul = -1;
+      for (let i = at; i < end; i++) {
+        const b = data[i]!;
+        if (b > CR) continue;
+        if (b === LF || b === CR) {
+          e = i;
+          break;
+        }
+        if (b === 0 && nul < 0) nul = i;
+      }
       if (this.skip[dir] !== null) {
         if (e < 0) {
           this.skipped[dir] += end - at;
@@ -102,7 +113,7 @@ class IrcSession implements ImSession {
         this.skip[dir] = over;
         this.skipped[dir] = e - at;
         this.endSkip(dir, ts);
-      } else this.onLine(dir, data, at, e, ts);
+      } else this.onLine(dir, data, at, e, nul, ts);
       // CR LF is one terminator; a lone CR or LF also ends a line (a split CR|LF yields an empty line, skipped).
       at = data[e] === CR && e + 1 < end && data[e + 1] === LF ? e + 2 : e + 1;
     }
@@ -165,9 +176,9 @@ class IrcSession implements ImSession {
     this.ctx.anomaly(ts, 'irc_line_size_exceeded', `${dirText(dir)} ${what}${unterminated ? ' (unterminated)' : ''}`);
   }
 
-  private onLine(dir: Dir, data: Uint8Array, s: number, e: number, ts: Time): void {
+  private onLine(dir: Dir, data: Uint8Array, s: number, e: number, nul: number, ts: Time): void {
     const l = this.line;
-    const err = parseLine(data, s, e, l);
+    const err = parseLine(data, s, e, l, nul);
     if (err === 'empty') return;
     const resync = this.resync[dir];
     this.resync[dir] = false;
@@ -212,32 +223,44 @@ class IrcSession implements ImSession {
     return this.nick ?? this.pendingNicks[this.pendingNicks.length - 1]?.nick ?? null;
   }
 
+  /** The nick of the line's prefix (the server's name when it is one; null without a prefix). */
+  private from(l: IrcLine): string | null {
+    return l.prefixStart < 0 ? null : prefixNick(l, prefixNickEnd(l));
+  }
+
+  /** Who the line is about: the prefix's nick from the server, the client itself when it sends. */
+  private who(dir: Dir, l: IrcLine): string | null {
+    const from = dir === 1 ? this.from(l) : null;
+    return from !== null ? from : this.own();
+  }
+
   private dispatch(dir: Dir, l: IrcLine, ts: Time): void {
-    const nickEnd = prefixNickEnd(l);
-    if (this.server === null && dir === 1 && nickEnd < 0 && l.prefixStart >= 0) {
+    if (this.server === null && dir === 1 && l.prefixStart >= 0) {
       // The first server-looking prefix names the server until 001 says (a bare nick prefix has no dot).
-      const name = prefixNick(l, nickEnd)!;
-      if (name.includes('.')) this.setServer(name);
+      const nickEnd = prefixNickEnd(l);
+      if (nickEnd < 0) {
+        const name = prefixNick(l, nickEnd)!;
+        if (name.includes('.')) this.setServer(name);
+      }
     }
     if (l.numeric >= 0) {
       this.reply(dir, l, l.numeric, ts);
       return;
     }
-    const from = prefixNick(l, nickEnd);
-    const cmd = commandName(l);
-    // Who the line is about: the prefix's nick from the server, the client itself when it sends.
-    const who = dir === 1 && from !== null ? from : this.own();
-    switch (cmd) {
+    // Decoded only by the commands that use them: most lines (MODE, PING, WHO…) need neither.
+    switch (command(l)) {
       case 'ERROR':
         // The server closing the link before registration completed: the login was refused.
         if (dir === 1 && this.nick === null) this.refused = true;
         break;
       case 'PRIVMSG':
+        this.chat.onMessage(dir, l, false, dir === 1 ? this.from(l) : null, this.own(), ts);
+        return;
       case 'NOTICE':
-        this.chat.onMessage(dir, l, cmd === 'NOTICE', from, this.own(), ts);
+        this.chat.onMessage(dir, l, true, dir === 1 ? this.from(l) : null, this.own(), ts);
         return;
       case 'NICK':
-        this.nickCommand(dir, l, from, ts);
+        this.nickCommand(dir, l, dir === 1 ? this.from(l) : null, ts);
         return;
       case 'USER':
         if (dir === 0 && l.nparams >= 1) {
@@ -259,38 +282,43 @@ class IrcSession implements ImSession {
         if (dir === 0) this.starttlsAsked = true;
         return;
       case 'JOIN':
-        this.join(dir, l, who, ts);
+        this.join(dir, l, this.who(dir, l), ts);
         return;
-      case 'PART':
+      case 'PART': {
+        const who = this.who(dir, l);
         for (const ch of param(l, 0).split(',')) {
           if (ch.length > 0) this.ctx.event(ts, { account: who, event: 'part', target: ch, detail: l.nparams > 1 ? param(l, 1) : null, dir });
         }
         return;
+      }
       case 'QUIT':
-        this.ctx.event(ts, { account: who, event: 'quit', target: null, detail: l.nparams > 0 ? param(l, 0) : null, dir });
+        this.ctx.event(ts, { account: this.who(dir, l), event: 'quit', target: null, detail: l.nparams > 0 ? param(l, 0) : null, dir });
         return;
       case 'KICK':
-        this.kick(dir, l, who, ts);
+        this.kick(dir, l, this.who(dir, l), ts);
         return;
       case 'TOPIC':
-        if (l.nparams >= 2) this.ctx.event(ts, { account: who, event: 'topic', target: param(l, 0), detail: param(l, 1), dir });
+        if (l.nparams >= 2) this.ctx.event(ts, { account: this.who(dir, l), event: 'topic', target: param(l, 0), detail: param(l, 1), dir });
         return;
       case 'INVITE':
-        if (l.nparams >= 2) this.ctx.event(ts, { account: who, event: 'invite', target: param(l, 1), detail: param(l, 0), dir });
+        if (l.nparams >= 2) this.ctx.event(ts, { account: this.who(dir, l), event: 'invite', target: param(l, 1), detail: param(l, 0), dir });
         return;
       default:
-        if (!isIrcCommand(cmd)) return; // server- or network-specific commands: not interpreted
+        return; // other commands (MODE, PING, WHO…, and server- or network-specific ones): not interpreted
     }
   }
 
+  /** A reply's target (its first parameter), or null. Replies are most of a server's lines (the MOTD alone is dozens): it is decoded only when used. */
+  private target(l: IrcLine): string | null {
+    return l.nparams > 0 ? param(l, 0) : null;
+  }
+
   private reply(dir: Dir, l: IrcLine, code: number, ts: Time): void {
-    // Replies are most of a server's lines (the MOTD alone is dozens): the target is decoded only when used.
-    const target = (): string | null => (l.nparams > 0 ? param(l, 0) : null);
     switch (code) {
       case 1: {
         // RPL_WELCOME: registration done, under the nick it names
         if (l.prefixStart >= 0 && prefixNickEnd(l) < 0) this.setServer(prefixNick(l, -1)!);
-        const t = target();
+        const t = this.target(l);
         if (t !== null && t !== '*') this.setNick(t, ts);
         this.ctx.event(ts, { account: this.nick, event: 'login', target: this.server, detail: this.auth, dir });
         return;
@@ -302,7 +330,7 @@ class IrcSession implements ImSession {
         this.names(l, ts);
         return;
       case 381: // RPL_YOUREOPER
-        this.ctx.event(ts, { account: this.nick ?? target(), event: 'oper', target: this.server, detail: null, dir });
+        this.ctx.event(ts, { account: this.nick ?? this.target(l), event: 'oper', target: this.server, detail: null, dir });
         break;
       case 464: // ERR_PASSWDMISMATCH
       case 465: // ERR_YOUREBANNEDCREEP
@@ -333,7 +361,7 @@ class IrcSession implements ImSession {
     }
     // Picked up mid-stream: any reply names the client's nick as its first parameter.
     if (this.nick === null && dir === 1 && (code < 400 || code >= 600)) {
-      const t = target();
+      const t = this.target(l);
       if (t !== null && t !== '*' && t.length > 0) this.setNick(t, ts);
     }
   }

@@ -10,9 +10,6 @@ import { isAscii, latin1 } from '../text.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-const ascii = isAscii;
-
-
 export interface Decoded {
   text: string;
   /** A copy of the bytes when they were not valid UTF-8 (the text is then their ISO-8859-1 reading). */
@@ -21,7 +18,7 @@ export interface Decoded {
 
 /** Decode `buf[s, e)`: UTF-8 when valid, else ISO-8859-1 with the bytes kept. */
 export function decodeText(buf: Uint8Array, s: number, e: number): Decoded {
-  if (ascii(buf, s, e)) return { text: latin1(buf, s, e), raw: null };
+  if (isAscii(buf, s, e)) return { text: latin1(buf, s, e), raw: null };
   try {
     return { text: utf8.decode(buf.subarray(s, e)), raw: null };
   } catch {
@@ -29,9 +26,14 @@ export function decodeText(buf: Uint8Array, s: number, e: number): Decoded {
   }
 }
 
-/** Decode `buf[s, e)` as a name (nick, channel, file name): the text only. */
+/** Decode `buf[s, e)` as a name (nick, channel, file name): the text only, as decodeText reads it (no object built). */
 export function decodeName(buf: Uint8Array, s: number, e: number): string {
-  return decodeText(buf, s, e).text;
+  if (isAscii(buf, s, e)) return latin1(buf, s, e);
+  try {
+    return utf8.decode(buf.subarray(s, e));
+  } catch {
+    return latin1(buf, s, e);
+  }
 }
 
 /** Parameter `i` of the line as text ('' when absent). */
