@@ -30,13 +30,24 @@ export function isMagic(data: Uint8Array, at: number): boolean {
   return data[at] === MAGIC[0] && data[at + 1] === MAGIC[1] && data[at + 2] === MAGIC[2] && data[at + 3] === MAGIC[3];
 }
 
-/** First offset in [from, end) where 'YMSG' starts, or the first offset where a cut magic might start (end - 3 at most), or end. */
+/**
+ * First offset in [from, end) where 'YMSG' starts, or the first offset where a cut magic might start (end - 3 at most),
+ * or end. A Horspool scan: the byte under the window's last position says how far the window may move (4 when it is
+ * not a letter of the magic), so binary bytes are mostly read one in four.
+ */
 export function findMagic(data: Uint8Array, from: number, end: number): number {
-  for (let i = from; i < end; i++) {
-    if (data[i] !== MAGIC[0]) continue;
-    let k = 1;
-    while (k < 4 && i + k < end && data[i + k] === MAGIC[k]) k++;
-    if (k === 4 || i + k === end) return i;
+  let i = from;
+  while (i + 3 < end) {
+    const c = data[i + 3]!;
+    if (c === 0x47 && data[i] === 0x59 && data[i + 1] === 0x4d && data[i + 2] === 0x53) return i;
+    // The shift that brings the last Y, M or S of the window under its place in the magic (the letters are distinct).
+    i += c === 0x53 ? 1 : c === 0x4d ? 2 : c === 0x59 ? 3 : 4;
+  }
+  // A magic cut by the end of the bytes ('Y', 'YM', 'YMS' as the last ones); none can start before i.
+  for (; i < end; i++) {
+    let k = 0;
+    while (i + k < end && data[i + k] === MAGIC[k]) k++;
+    if (i + k === end) return i;
   }
   return end;
 }
