@@ -49,11 +49,21 @@ export function lineShape(data: Uint8Array, s: number, e: number): LineShape {
 
 /** The line's tokens (split on spaces, empty ones dropped), as ISO-8859-1 text. */
 export function tokens(data: Uint8Array, s: number, e: number): string[] {
-  return latin1(data, s, e).split(' ').filter((t) => t.length > 0);
+  const tok = latin1(data, s, e).split(' ');
+  // Commands separate parameters by single spaces: the list is filtered only when it has an empty token.
+  for (let i = 0; i < tok.length; i++) if (tok[i]!.length === 0) return tok.filter((t) => t.length > 0);
+  return tok;
 }
 
-const DIGITS = /^[0-9]+$/;
-export const isNumber = (t: string | undefined): t is string => t !== undefined && DIGITS.test(t) && t.length <= 10;
+/** Whether `t` is 1 to 10 decimal digits. */
+export const isNumber = (t: string | undefined): t is string => {
+  if (t === undefined || t.length === 0 || t.length > 10) return false;
+  for (let i = 0; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
+};
 
 /**
  * Commands that may carry a payload, with the fewest tokens (command included) their payload form has. A line of one
@@ -151,11 +161,17 @@ export type Headers = Map<string, string>;
 
 export function parseHeaders(text: string): Headers {
   const h: Headers = new Map();
-  for (const line of text.split(/\r?\n/)) {
-    const c = line.indexOf(':');
-    if (c <= 0) continue;
-    const name = line.slice(0, c).trim().toLowerCase();
-    if (!h.has(name)) h.set(name, line.slice(c + 1).trim());
+  // Lines end in LF, a CR before it dropped (as a split on /\r?\n/ would, without the regular expression).
+  for (let at = 0; at <= text.length; ) {
+    const lf = text.indexOf('\n', at);
+    const nl = lf < 0 ? text.length : lf;
+    const e = lf > at && text.charCodeAt(lf - 1) === 0x0d ? lf - 1 : nl;
+    const c = text.indexOf(':', at);
+    if (c > at && c < e) {
+      const name = text.slice(at, c).trim().toLowerCase();
+      if (!h.has(name)) h.set(name, text.slice(c + 1, e).trim());
+    }
+    at = nl + 1;
   }
   return h;
 }
@@ -173,6 +189,7 @@ export function headerEnd(data: Uint8Array, s: number, e: number): { end: number
 /** `text/plain; charset=UTF-8` → type `text/plain`, charset `UTF-8`. */
 export function contentType(v: string | undefined): { type: string; charset: string | null } {
   if (v === undefined) return { type: '', charset: null };
+  if (!v.includes(';')) return { type: v.trim().toLowerCase(), charset: null };
   const parts = v.split(';');
   const type = parts[0]!.trim().toLowerCase();
   let charset: string | null = null;
