@@ -81,7 +81,8 @@ class MsnpSession implements ImSession {
     const shape = lineShape(data, s, e);
     if (shape === 'empty') return after;
     const tok = shape === 'ok' ? tokens(data, s, e) : null;
-    const msnp = tok !== null && isMsnpLine(tok);
+    // Whether the line is MSNP only matters until confirmation and while resynchronising: not asked otherwise.
+    const msnp = tok !== null && (this.resync[dir] || !this.confirmed) && isMsnpLine(tok);
     if (this.resync[dir]) {
       if (!msnp) {
         // A payload has no line end of its own: the command after it may start inside this line.
