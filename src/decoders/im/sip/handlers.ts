@@ -20,7 +20,7 @@ import type { SipLimits } from './limits.js';
 import { cseq, Hdr, type SipHead } from './parse.js';
 import { parseMsrpUri, parseSdp, type SdpInfo } from './sdp.js';
 import { decodeText } from './text.js';
-import { addrUri, authParams, canonicalUri, nameAddr, uriHost } from './uri.js';
+import { addrDisplay, addrUri, authParams, canonicalUri, nameAddr, uriHost } from './uri.js';
 
 export const MSRP_ANALYZER = 'msrp';
 
@@ -33,6 +33,15 @@ interface Tx {
 }
 
 const FLOW_KINDS = ['control', 'presence', 'call', 'chat'] as const;
+
+/** `s.toUpperCase()`, without a new string when it is already upper-case ASCII (methods nearly always are). */
+function upper(s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80 || (c >= 0x61 && c <= 0x7a)) return s.toUpperCase();
+  }
+  return s;
+}
 
 /** From/To values whose URIs a flow remembers (both parties of two dialogs). */
 const ADDR_CACHE = 4;
@@ -74,8 +83,8 @@ export class Handlers {
   }
 
   private request(dir: Dir, h: SipHead, callId: string, cs: { seq: string; method: string } | null, buf: Uint8Array, bs: number, be: number, ts: Time): void {
-    const method = h.method.toUpperCase();
-    const key = `${callId}\u0000${cs?.seq ?? ''}\u0000${(cs?.method ?? method).toUpperCase()}`;
+    const method = upper(h.method);
+    const key = `${callId}\u0000${cs?.seq ?? ''}\u0000${cs === null ? method : upper(cs.method)}`;
     const txs = this.tx[dir];
     if (txs.has(key)) return; // a retransmission
     if (txs.size >= this.limits.maxTransactions) {
@@ -99,17 +108,20 @@ export class Handlers {
         break;
       case 'REGISTER': {
         // The address-of-record, with its display name: To, else From.
-        const aor = nameAddr((toUri !== null ? h.value(Hdr.To) : fromUri !== null ? h.value(Hdr.From) : null) ?? '');
+        const aor = toUri ?? fromUri;
         if (aor === null) break;
+        const display = addrDisplay((toUri !== null ? h.value(Hdr.To) : h.value(Hdr.From))!);
         const authValue = h.value(Hdr.Authorization) ?? h.value(Hdr.ProxyAuthorization);
         const a = authValue === null ? null : authParams(authValue);
-        tx.account = aor.uri;
+        tx.account = aor;
         tx.auth = a === null ? null : a.scheme;
-        this.ctx.account(ts, { account: aor.uri, display_name: aor.display, server: uriHost(h.uri), login: a?.params.get('username') ?? null, auth: tx.auth, side: dir });
+        const registrar = uriHost(h.uri);
+        this.ctx.account(ts, { account: aor, display_name: display, server: registrar, login: a?.params.get('username') ?? null, auth: tx.auth, side: dir });
         const expires = h.value(Hdr.Expires) ?? nameAddr(h.value(Hdr.Contact) ?? '')?.params.get('expires') ?? null;
         const unregister = expires !== null && /^0+$/.test(expires.trim());
-        const detail = [expires !== null ? `expires ${expires.trim()}` : null, a !== null ? `auth ${a.scheme}` : null].filter((x) => x !== null).join(', ');
-        this.ctx.event(ts, { account: aor.uri, event: unregister ? 'unregister' : 'register', target: uriHost(h.uri), detail: detail.length > 0 ? detail : null, dir });
+        const ex = expires !== null ? `expires ${expires.trim()}` : null;
+        const au = a !== null ? `auth ${a.scheme}` : null;
+        this.ctx.event(ts, { account: aor, event: unregister ? 'unregister' : 'register', target: registrar, detail: ex !== null && au !== null ? `${ex}, ${au}` : (ex ?? au), dir });
         break;
       }
       case 'INVITE': {
@@ -152,7 +164,7 @@ export class Handlers {
 
   private response(dir: Dir, h: SipHead, callId: string, cs: { seq: string; method: string } | null, buf: Uint8Array, bs: number, be: number, ts: Time): void {
     if (cs === null) return;
-    const method = cs.method.toUpperCase();
+    const method = upper(cs.method);
     const tx = this.tx[(1 - dir) as Dir].get(`${callId}\u0000${cs.seq}\u0000${method}`);
     if (tx === undefined) return; // its request was not seen (one-sided capture, or picked up late)
     if (!this.confirmed) {

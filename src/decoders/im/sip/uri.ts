@@ -87,6 +87,17 @@ export function addrUri(value: string): string | null {
   return spec.includes(':') ? canonicalUri(spec) : null;
 }
 
+/** `nameAddr(value)?.display ?? null`: the display name before `<`, unquoted, without parsing the parameters. */
+export function addrDisplay(value: string): string | null {
+  const v = value.trim();
+  const lt = v.indexOf('<');
+  if (lt < 0) return null;
+  const gt = v.indexOf('>', lt + 1);
+  if (gt < 0 || v.slice(lt + 1, gt).trim().length === 0) return null;
+  const d = unquote(v.slice(0, lt));
+  return d.length > 0 ? d : null;
+}
+
 /** Parse a From/To/Contact-like header value; null when it holds no URI. */
 export function nameAddr(value: string): NameAddr | null {
   const v = value.trim();
