@@ -3,7 +3,8 @@
  * `Method SP Request-URI SP SIP/2.0` or status line `SIP/2.0 SP Status-Code SP Reason`), header fields (names are
  * case-insensitive; compact forms of RFC 3261 §7.3.3 and later RFCs; values folded over several lines with leading
  * whitespace, RFC 3261 §7.3.1), the blank line, and Content-Length framing on streams. Also accepts bare LF line ends
- * (as Wireshark and Zeek do). Pure functions over a view; results are fresh strings and survive the next call.
+ * (as Wireshark and Zeek do). Functions over a view that keep nothing between calls (their module scratch lives within
+ * one call): parseHead fills the caller's SipHead (valid until its next parse; see there), whose strings are fresh.
  * Wireshark dissector: `sip` (packet-sip.c); Zeek: the SIP analyzer (sip-protocol.pac).
  */
 import { isAscii as isAsciiView } from 'node:buffer';
