@@ -108,8 +108,8 @@ export class SipHead {
   private textStart = 0;
   private textEnd = 0;
   /** Per Hdr: the first value's bytes (`start` -1: absent), and its text once built (folded values: at once). */
-  private readonly start: number[] = Array.from({ length: HEADER_COUNT }, () => -1);
-  private readonly stop: number[] = Array.from({ length: HEADER_COUNT }, () => 0);
+  private readonly start = new Int32Array(HEADER_COUNT);
+  private readonly stop = new Int32Array(HEADER_COUNT);
   private readonly text: (string | null)[] = Array.from({ length: HEADER_COUNT }, () => null);
 
   /** Request-URI; '' for responses. */
