@@ -239,9 +239,17 @@ t.test('negatives through the pipeline: HTTP on 1863, garbage after a valid star
   };
   const http = await imPipeline(write('http.pcap', [[0, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n'], [1, 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok']]), 0, null, reg);
   t.same(http.verdicts, [], 'HTTP on 1863 is not MSNP');
-  const garbage = await imPipeline(write('garbage.pcap', [[0, 'VER 1 MSNP8 CVR0\r\n'], [1, 'VER 1 MSNP8 CVR0\r\n'], [1, randomBytes(3000)]]), 0, null, reg);
+  // Seeded noise, so that the run checks the same anomalies every time.
+  const noise = Buffer.alloc(3000);
+  for (let i = 0, s = 7; i < noise.length; i++) {
+    s = (s * 1103515245 + 12345) & 0x7fffffff;
+    noise[i] = (s >> 16) & 0xff;
+  }
+  const garbage = await imPipeline(write('garbage.pcap', [[0, 'VER 1 MSNP8 CVR0\r\n'], [1, 'VER 1 MSNP8 CVR0\r\n'], [1, noise]]), 0, null, reg);
   t.same(garbage.verdicts.map((v) => v.protocol), ['msnp']);
-  for (const a of (garbage.rows.anomalies ?? []) as Record<string, unknown>[]) t.match(a.code, /^msnp_(invalid_line|violation|line_size_exceeded|payload_size_exceeded)$/);
+  const junkCodes = ((garbage.rows.anomalies ?? []) as Record<string, unknown>[]).map((a) => a.code);
+  t.ok(junkCodes.length > 0, 'the noise after a valid start is reported');
+  for (const code of junkCodes) t.match(code, /^msnp_(invalid_line|violation|line_size_exceeded|payload_size_exceeded)$/);
   const msg = serverMsg('bob@hotmail.com', 'Bob', textPayload('never complete'));
   const cut = await imPipeline(write('cut.pcap', [[0, 'USR 1 alice@hotmail.com 1.2\r\n'], [1, 'USR 1 OK alice@hotmail.com Alice\r\n'], [1, msg.subarray(0, msg.length - 5)]], { noFin: true }), 0, null, reg);
   t.same(cut.verdicts.map((v) => [v.protocol, v.confidence]), [['msnp', 1]]);
@@ -280,7 +288,7 @@ t.test('fuzz: mutated streams give declared anomalies only and never throw', asy
       if (!declared.has(a.code)) t.fail(`undeclared ${a.code}`);
     }
   }
-  t.ok(codes >= 0);
+  t.ok(codes > 0, 'the mutations gave anomalies (the fuzz reached the checks)');
   // The same decoder still decodes valid input afterwards.
   const r = runParts(ns8Parts());
   t.equal(r.accounts[0]?.account, 'alice@hotmail.com');
