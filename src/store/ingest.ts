@@ -82,6 +82,13 @@ const ANALYZER_TABLES = ['accounts', 'messages', 'transfers', 'contacts', 'event
 
 const noIm = (): ImCounts => ({ imFlows: 0, accounts: 0, messages: 0, transfers: 0, contacts: 0, events: 0 });
 
+/**
+ * Captures up to this size are hashed on the decoding thread: a few milliseconds, where starting a worker thread
+ * takes 30-40 (measured: 50 small captures in one ingest spent about 35 ms each waiting for their hash worker). Larger
+ * ones are hashed in a worker, which the decoding outlasts.
+ */
+const HASH_INLINE_BYTES = 4 << 20;
+
 /** SHA-256 of a file computed in a worker thread, so that it overlaps the ingest on another core. */
 export function sha256InWorker(path: string): Promise<string> {
   const code = `
@@ -246,7 +253,7 @@ export async function ingestCapture(store: Store | SqlStore, path: string, opts:
     const candidates = await scalarRows(conn, 'SELECT capture_id FROM captures WHERE path = ? AND file_bytes = ?', [path, size]);
     if (candidates.length > 0) sha = await sha256File(path);
     else {
-      lateHash = sha256InWorker(path);
+      lateHash = size! <= HASH_INLINE_BYTES ? sha256File(path) : sha256InWorker(path);
       lateHash.catch(() => {}); // awaited before the commit; an ingest that fails earlier must not leave it unhandled
     }
   }
