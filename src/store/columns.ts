@@ -146,16 +146,18 @@ export class ColumnBuffer {
   /** Rows set to a value (not null) in this batch. */
   count = 0;
 
+  /** `allocate` false: no arrays yet (the caller gives them with `reset(arena, at)` before the first value). */
   constructor(
     readonly table: string,
     readonly def: ColumnDef,
     readonly capacity: number,
+    allocate = true,
   ) {
     this.kind = KIND[def.type];
     this.name = def.name;
     this.nullable = def.nullable;
     this.values = def.values === undefined ? undefined : new Set(def.values);
-    this.reset();
+    if (allocate) this.reset();
   }
 
   /** Bytes of arena a column of `kind` takes for `rows` rows (validity, values, long-row list; 8-byte aligned). */
@@ -527,9 +529,9 @@ function describe(v: unknown): string {
   return typeof v === 'object' && v !== null ? (v.constructor?.name ?? 'object') : `${typeof v} ${String(v)}`;
 }
 
-/** Every column of `table` as a buffer of `capacity` rows. */
-export function columnBuffers(table: TableDef, capacity: number): ColumnBuffer[] {
-  return table.columns.map((c) => new ColumnBuffer(table.name, c, capacity));
+/** Every column of `table` as a buffer of `capacity` rows (`allocate` false: arrays given later, see ColumnBuffer). */
+export function columnBuffers(table: TableDef, capacity: number, allocate = true): ColumnBuffer[] {
+  return table.columns.map((c) => new ColumnBuffer(table.name, c, capacity, allocate));
 }
 
 /** The value of row `row` of a string or blob column of a batch, as bytes (a view: copy to keep). */

@@ -33,6 +33,9 @@ type Fill<T> = (input: T, r: number) => void;
  */
 export type DirectFill<T> = (cols: readonly ColumnBuffer[], r: number, arg: T) => void;
 
+type Factory = (cols: readonly ColumnBuffer[], unknown: (row: Row) => never, fx: CellValue[]) => { fillRow: Fill<Row>; fillValues: Fill<readonly CellValue[]>; fillFixed: (r: number) => void };
+const FACTORIES = new Map<string, Factory>();
+
 /**
  * `fillRow(row, r)`: the named fields of `row` into row `r` of the columns; throws at a bad value, a NOT NULL column
  * left out or NULL, or a name that is not a column. `fillValues(values, r)`: the same from values in column order.
@@ -83,13 +86,19 @@ return {
   },
 };`;
   const names = new Set(table.columns.map((c) => c.name));
+  // One compiled factory per shape of table: an ingest opens the same writers for every capture.
+  let factory = FACTORIES.get(body);
+  if (factory === undefined) {
+    factory = new Function('cols', 'unknown', 'fx', body) as Factory;
+    if (FACTORIES.size < 256) FACTORIES.set(body, factory);
+  }
   const unknown = (row: Row): never => {
     for (const key in row) {
       if (!names.has(key)) throw new Error(`${table.name} has no column ${key} (columns: ${table.columns.map((x) => x.name).join(', ')})`);
     }
     throw new Error(`${table.name}: row has keys that are not columns`);
   };
-  return new Function('cols', 'unknown', 'fx', body)(cols, unknown, fx) as { fillRow: Fill<Row>; fillValues: Fill<readonly CellValue[]>; fillFixed: (r: number) => void };
+  return factory(cols, unknown, fx);
 }
 
 export class RowBatcher {
@@ -103,6 +112,8 @@ export class RowBatcher {
   private readonly required: readonly ColumnBuffer[];
 
   private readonly arenaBytes: number;
+  /** The columns have buffers for the batch being filled (false until its first row). */
+  private ready = false;
 
   /**
    * `fixed`: columns with one value for every row (e.g. the capture_id of an ingest), checked here once; rows need
@@ -113,16 +124,15 @@ export class RowBatcher {
     readonly capacity: number,
     fixed: Row = {},
   ) {
-    this.cols = columnBuffers(table, capacity);
+    // The buffers are allocated at the first row of each batch: many writers of an ingest get no row at all.
+    this.cols = columnBuffers(table, capacity, false);
     this.arenaBytes = this.cols.reduce((n, c) => n + ColumnBuffer.arenaBytes(c.kind, capacity), 0);
-    this.resetAll();
     for (const name of Object.keys(fixed)) {
       const c = this.cols.find((x) => x.name === name);
       if (c === undefined) throw new Error(`${table.name} has no column ${name} (a fixed column)`);
       const v = fixed[name];
       if (v === null || v === undefined) throw new Error(`${table.name}.${name}: a fixed column takes a value, not NULL`);
-      c.set(0, v); // checks the value (row 0 is filled again by every row)
-      c.clear(0);
+      new ColumnBuffer(table.name, c.def, 1).set(0, v); // checks the value once, here
     }
     const g = generate(table, this.cols, fixed);
     this.fillRow = g.fillRow;
@@ -133,6 +143,7 @@ export class RowBatcher {
 
   /** Adds a row given by column name (a column left out is NULL); true when the batch is full. */
   add(row: Row): boolean {
+    if (!this.ready) this.resetAll();
     const r = this.rows;
     try {
       this.fillRow(row, r);
@@ -148,6 +159,7 @@ export class RowBatcher {
     if (values.length !== this.cols.length) {
       throw new RangeError(`${this.table.name} row has ${values.length} values, the table ${this.cols.length} columns`);
     }
+    if (!this.ready) this.resetAll();
     const r = this.rows;
     try {
       this.fillValues(values, r);
@@ -163,6 +175,7 @@ export class RowBatcher {
    * of an ingest); fixed columns are set here, and a NOT NULL column `fill` left unset throws. True when full.
    */
   addWith<T>(fill: DirectFill<T>, arg: T): boolean {
+    if (!this.ready) this.resetAll();
     const r = this.rows;
     try {
       this.fillFixed(r);
@@ -182,12 +195,13 @@ export class RowBatcher {
     if (n === 0) return null;
     const columns = this.cols.map((c) => c.take(n));
     this.rows = 0;
-    this.resetAll();
+    this.ready = false;
     return { rows: n, columns };
   }
 
-  /** Fresh buffers for every column, in one allocation. */
+  /** Fresh buffers for every column, in one allocation (at the first row of a batch). */
   private resetAll(): void {
+    this.ready = true;
     const arena = new ArrayBuffer(this.arenaBytes);
     let at = 0;
     for (const c of this.cols) {
