@@ -132,6 +132,28 @@ for (const r of rows) {
   console.log(`| ${r.name} | ${r.seconds.toFixed(3)} | ${(size / 1e6 / r.seconds).toFixed(0)} | ${(r.seconds / floor.seconds).toFixed(2)} | ${r.perRunRatio.toFixed(2)} | ${r.cpu.toFixed(2)} | ${r.rssMiB.toFixed(0)} |`);
 }
 
+// An archive of many small captures in one run (an auditor's replay): what each capture costs besides its bytes.
+// The captures of fixtures/pcaps except the demo day; the same CPU-free reference (`imtap inspect` on one of them)
+// comes first so that the per-run ratio has a floor.
+const archive = [];
+(function walk(d) {
+  for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+    const p = path.join(d, e.name);
+    if (e.isDirectory()) { if (e.name !== 'demo') walk(p); } else if (/\.(pcap|pcapng)$/.test(e.name)) archive.push(p);
+  }
+})(path.join(ROOT, 'fixtures/pcaps'));
+archive.sort();
+const archiveRows = measure(
+  [
+    { name: 'imtap inspect (one small capture)', node: true, argv: () => [imtap, 'inspect', '--json', archive[0]] },
+    { name: `imtap ingest (${archive.length} small captures, one run)`, node: true, argv: () => [imtap, 'ingest', '--db', freshDb(), ...archive] },
+  ],
+  big,
+);
+console.log(`\n| archive of ${archive.length} small captures | wall s | per capture ms | CPU s |`);
+console.log('|---|---:|---:|---:|');
+for (const r of archiveRows) console.log(`| ${r.name} | ${r.seconds.toFixed(3)} | ${r.name.includes('ingest') ? ((r.seconds / archive.length) * 1000).toFixed(0) : ''} | ${r.cpu.toFixed(2)} |`);
+
 // Peak memory must not follow the size of the input.
 const memory = [];
 const mine = tools.filter((t) => t.name.startsWith('imtap'));
@@ -146,7 +168,7 @@ for (const t of mine) {
   const b = memory.find((m) => m.name === t.name && m.copies === large);
   console.log(`| ${t.name} | ${a.rssMiB.toFixed(0)} | ${b.rssMiB.toFixed(0)} | ${(b.rssMiB / a.rssMiB).toFixed(2)} |`);
 }
-console.log(JSON.stringify({ corpusBytes: size, runs, results: rows, memory }));
+console.log(JSON.stringify({ corpusBytes: size, runs, results: rows, archive: archiveRows, memory }));
 
 // The writer alone: rows/s into a file database (bench/writer.mjs).
 console.log('\nwriter (node bench/writer.mjs):');
