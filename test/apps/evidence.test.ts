@@ -80,6 +80,10 @@ const rules: AppRules = {
   matchAddress(addr) {
     return addr.startsWith('10.9.') ? { app: 'rangeapp', kind: 'chat', confidence: 0.35, rule: 'test:4' } : null;
   },
+  // The same range as the flow table's words: 10.9.0.0/16.
+  matchAddressWords(version, w0) {
+    return version === 4 && w0 >>> 16 === 0x0a09 ? { app: 'rangeapp', kind: 'chat', confidence: 0.35, rule: 'test:4' } : null;
+  },
 };
 
 interface Run {

@@ -34,10 +34,10 @@ export interface AppRules {
   matchHost(name: string): AppMatch | null;
   matchAddress(ip: string): AppMatch | null;
   /**
-   * `matchAddress` for `version` 4 (the address in `w0`) or 6 (four big-endian words), signed or unsigned 32-bit.
-   * Optional: without it the dispatcher gives `matchAddress` the text.
+   * `matchAddress` for `version` 4 (the address in `w0`) or 6 (four big-endian words), signed or unsigned 32-bit:
+   * what the dispatcher uses, on the words the flow table keeps.
    */
-  matchAddressWords?(version: number, w0: number, w1: number, w2: number, w3: number): AppMatch | null;
+  matchAddressWords(version: number, w0: number, w1: number, w2: number, w3: number): AppMatch | null;
 }
 
 /** Rules that match nothing (analysis without app rules). */

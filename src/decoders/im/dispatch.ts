@@ -526,8 +526,7 @@ export class Dispatcher implements FlowHandler {
         }
       }
     }
-    const r = this.rules;
-    const m = r.matchAddressWords !== undefined ? r.matchAddressWords(f.ipVersion, f.s0, f.s1, f.s2, f.s3) : r.matchAddress(im.ctx?.serverIp ?? serverText(f));
+    const m = this.rules.matchAddressWords(f.ipVersion, f.s0, f.s1, f.s2, f.s3);
     if (m !== null && m.app !== null) {
       this.identify(im, m.app, m.kind, 'ip', m.confidence);
       this.stats.byIp++;

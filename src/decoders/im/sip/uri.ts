@@ -71,50 +71,45 @@ export function uriHost(raw: string): string | null {
   return h.length > 0 ? h : null;
 }
 
-/** `nameAddr(value)?.uri ?? null` without the display name and parameters nobody reads (From and To). */
-export function addrUri(value: string): string | null {
+/**
+ * Where the parts of a name-addr or addr-spec are: the trimmed value, its URI text (not yet canonical), the `<` before
+ * it (-1 for a bare addr-spec) and where the header parameters start. Null when the value holds no URI.
+ */
+function locate(value: string): { v: string; uri: string; lt: number; params: number } | null {
   const v = value.trim();
   const lt = v.indexOf('<');
   if (lt >= 0) {
     const gt = v.indexOf('>', lt + 1);
     if (gt < 0) return null;
-    const inner = v.slice(lt + 1, gt).trim();
-    return inner.length === 0 ? null : canonicalUri(inner);
+    const uri = v.slice(lt + 1, gt).trim();
+    return uri.length === 0 ? null : { v, uri, lt, params: gt + 1 };
   }
   if (v.length === 0 || v === '*') return null;
   const semi = v.indexOf(';');
-  const spec = semi < 0 ? v : v.slice(0, semi);
-  return spec.includes(':') ? canonicalUri(spec) : null;
+  const uri = semi < 0 ? v : v.slice(0, semi);
+  return uri.includes(':') ? { v, uri, lt, params: semi < 0 ? v.length : semi + 1 } : null;
+}
+
+/** `nameAddr(value)?.uri ?? null` without the display name and parameters nobody reads (From and To). */
+export function addrUri(value: string): string | null {
+  const at = locate(value);
+  return at === null ? null : canonicalUri(at.uri);
 }
 
 /** `nameAddr(value)?.display ?? null`: the display name before `<`, unquoted, without parsing the parameters. */
 export function addrDisplay(value: string): string | null {
-  const v = value.trim();
-  const lt = v.indexOf('<');
-  if (lt < 0) return null;
-  const gt = v.indexOf('>', lt + 1);
-  if (gt < 0 || v.slice(lt + 1, gt).trim().length === 0) return null;
-  const d = unquote(v.slice(0, lt));
+  const at = locate(value);
+  if (at === null || at.lt < 0) return null;
+  const d = unquote(at.v.slice(0, at.lt));
   return d.length > 0 ? d : null;
 }
 
 /** Parse a From/To/Contact-like header value; null when it holds no URI. */
 export function nameAddr(value: string): NameAddr | null {
-  const v = value.trim();
-  const lt = v.indexOf('<');
-  if (lt >= 0) {
-    const gt = v.indexOf('>', lt + 1);
-    if (gt < 0) return null;
-    const inner = v.slice(lt + 1, gt).trim();
-    if (inner.length === 0) return null;
-    const d = unquote(v.slice(0, lt));
-    return { uri: canonicalUri(inner), display: d.length > 0 ? d : null, params: parseParams(v.slice(gt + 1)) };
-  }
-  if (v.length === 0 || v === '*') return null;
-  const semi = v.indexOf(';');
-  const spec = semi < 0 ? v : v.slice(0, semi);
-  if (!spec.includes(':')) return null;
-  return { uri: canonicalUri(spec), display: null, params: parseParams(semi < 0 ? '' : v.slice(semi + 1)) };
+  const at = locate(value);
+  if (at === null) return null;
+  const d = at.lt < 0 ? '' : unquote(at.v.slice(0, at.lt));
+  return { uri: canonicalUri(at.uri), display: d.length > 0 ? d : null, params: parseParams(at.v.slice(at.params)) };
 }
 
 /** `Name value, name="quoted value"` parameters of an auth header (RFC 2617 / RFC 3261 §25.1 `digest-response`). */
